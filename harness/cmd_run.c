@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mmrepro run */
+#include "mmrepro/commands.h"
+#include "mmrepro/config.h"
+#include "mmrepro/memguard.h"
+#include "mmrepro/report.h"
+#include "mmrepro/runner.h"
+#include "mmrepro/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mmrepro run <config.json | suite | workload> [options]\n\n"
+		"Run every case of a config file, a suite from configs/suites (e.g. `quick`), or\n"
+		"one workload with its defaults (e.g. `fork_anon`). Knobs a case needs are set\n"
+		"under a journal and restored afterwards, on errors and on signals too.\n\n"
+		"Options:\n"
+		"  -s, --set KEY=VALUE   override, with the config's own parser: a parameter\n"
+		"                        (size=512M), a harness key (repetitions=5, warmup=1,\n"
+		"                        timeout=10m, cpu=1, layout_tolerance=0.01, seed=7) or a\n"
+		"                        knob (settings.thp.enabled=madvise); repeatable; a\n"
+		"                        parameter set here is not swept by the config's matrix\n"
+		"  -o, --output FILE     the JSON report (default:\n"
+		"                        reports/runs/<name>-<kernel>-<time>.json)\n"
+		"      --scale S         ci | default | full: scale default sizes (ci /16, full x4)\n"
+		"  -n, --dry-run         validate and plan only: print each case, its footprint,\n"
+		"                        the knobs it would set, or why it would skip\n"
+		"      --json            print the report on stdout instead of the table\n"
+		"  -q, --quiet           no progress lines or table\n"
+		"  -v, --verbose         also show the workloads' log lines\n"
+		"  -h, --help            this text\n\n"
+		"Environment: MMREPRO_LOCK_WAIT=<seconds> queue behind another running mmrepro;\n"
+		"MMREPRO_MEM_MARGIN=<size> keep more memory free than the default margin\n"
+		"(max(1G, 10%% of RAM)); MMREPRO_STATE_DIR holds the lock and journal\n"
+		"(default /run/mmrepro).\n\n%s",
+		mmr_exit_codes_help);
+}
+
+static int dry_run(struct mmr_config *cfg)
+{
+	struct mmr_memguard g;
+	int refused = 0;
+
+	if (mmr_memguard_read(&g))
+		return MMR_EXIT_INTERNAL;
+	for (size_t i = 0; i < cfg->ncases; i++) {
+		struct mmr_plan plan;
+		char fp[32];
+		char *settings;
+
+		if (mmr_plan_case(&cfg->cases[i], &plan))
+			return MMR_EXIT_INTERNAL;
+		mmr_format_value((double)plan.footprint, "bytes", fp, sizeof(fp));
+		settings = json_dumps(plan.settings, JSON_COMPACT | JSON_SORT_KEYS);
+		printf("[%zu/%zu] %s\n    footprint %s, %u reps + %u warm-up, settings %s\n", i + 1,
+		       cfg->ncases, cfg->cases[i].id, fp, cfg->cases[i].reps, cfg->cases[i].warmup,
+		       settings ? settings : "{}");
+		free(settings);
+		if (plan.invalid)
+			printf("    would be invalid: %s\n", plan.invalid);
+		else if (plan.skip)
+			printf("    would skip: %s\n", plan.skip);
+		else if (!mmr_memguard_fits(&g, plan.footprint)) {
+			printf("    does NOT fit the memory guard\n");
+			refused = 1;
+		}
+		mmr_plan_free(&plan);
+	}
+	return refused ? MMR_EXIT_REFUSED : MMR_EXIT_OK;
+}
+
+int mmr_cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "set", required_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "scale", required_argument, NULL, 'S' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mmr_overrides ov = { 0 };
+	struct mmr_run_opts ro = { .argc = argc, .argv = argv };
+	struct mmr_config cfg;
+	enum mmr_scale scale = MMR_SCALE_DEFAULT;
+	bool scale_given = false, dry = false;
+	char err[2048];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "s:o:nqvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (mmr_overrides_add(&ov, optarg, err, sizeof(err))) {
+				mmr_err("%s", err);
+				mmr_overrides_free(&ov);
+				return MMR_EXIT_USAGE;
+			}
+			break;
+		case 'o':
+			ro.output = optarg;
+			break;
+		case 'S':
+			if (mmr_scale_parse(optarg, &scale)) {
+				mmr_err("--scale %s: expected one of ci|default|full", optarg);
+				mmr_overrides_free(&ov);
+				return MMR_EXIT_USAGE;
+			}
+			scale_given = true;
+			break;
+		case 'n':
+			dry = true;
+			break;
+		case 'j':
+			ro.json_stdout = true;
+			break;
+		case 'q':
+			ro.quiet = true;
+			break;
+		case 'v':
+			mmr_verbose = 1;
+			break;
+		case 'h':
+			run_usage(stdout);
+			mmr_overrides_free(&ov);
+			return MMR_EXIT_OK;
+		default:
+			run_usage(stderr);
+			mmr_overrides_free(&ov);
+			return MMR_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		mmr_err(optind == argc
+				? "run: which config, suite or workload? (see `mmrepro run --help`)"
+				: "run: one config, suite or workload at a time");
+		mmr_overrides_free(&ov);
+		return MMR_EXIT_USAGE;
+	}
+	ret = mmr_config_load(argv[optind], &ov, scale, scale_given, &cfg, err, sizeof(err));
+	if (ret) {
+		mmr_err("%s", err);
+		mmr_overrides_free(&ov);
+		return ret == -EINVAL ? MMR_EXIT_USAGE : MMR_EXIT_INTERNAL;
+	}
+	ret = dry ? dry_run(&cfg) : mmr_run(&cfg, &ro);
+	mmr_config_free(&cfg);
+	mmr_overrides_free(&ov);
+	return ret;
+}

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Snapshots of kernel counters; see counters.h for the names. */
+#include "mmrepro/counters.h"
+#include "mmrepro/env.h"
+#include "mmrepro/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define THP_DIR "/sys/kernel/mm/transparent_hugepage"
+
+enum source { SRC_VMSTAT, SRC_MEMINFO, SRC_INTERRUPTS, SRC_SYSFS };
+
+struct mmr_counters {
+	size_t n, cap;
+	char **names;
+	int *sysfs_fd; /* per counter: its own file for SRC_SYSFS, else -1 */
+	int vmstat_fd, meminfo_fd, irq_fd;
+	size_t vmstat_first, vmstat_n, meminfo_first, meminfo_n, irq_first, irq_n;
+	unsigned ncpu_cols;
+	char *buf;
+	size_t buflen;
+};
+
+static int add(struct mmr_counters *c, const char *name, int fd)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 512;
+		char **names = realloc(c->names, cap * sizeof(*names));
+		int *fds;
+
+		if (!names)
+			return -ENOMEM;
+		c->names = names;
+		fds = realloc(c->sysfs_fd, cap * sizeof(*fds));
+		if (!fds)
+			return -ENOMEM;
+		c->sysfs_fd = fds;
+		c->cap = cap;
+	}
+	c->names[c->n] = strdup(name);
+	c->sysfs_fd[c->n] = fd;
+	if (!c->names[c->n])
+		return -ENOMEM;
+	c->n++;
+	return 0;
+}
+
+/* Whole file from offset 0 into c->buf; returns length or -errno. */
+static ssize_t reread(struct mmr_counters *c, int fd)
+{
+	size_t len = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (c->buflen - len < 4096) {
+			char *nb = realloc(c->buf, c->buflen * 2);
+
+			if (!nb)
+				return -ENOMEM;
+			c->buf = nb;
+			c->buflen *= 2;
+		}
+		n = pread(fd, c->buf + len, c->buflen - len - 1, (off_t)len);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	c->buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+/* Row label for an IPI row of /proc/interrupts we track, else NULL. */
+static const char *irq_label(const char *line)
+{
+	if (strstr(line, "TLB shootdowns"))
+		return "TLB";
+	if (strstr(line, "Function call interrupts"))
+		return "CAL";
+	return NULL;
+}
+
+static int learn_interrupts(struct mmr_counters *c)
+{
+	char name[64], *line, *save = NULL;
+	ssize_t len = reread(c, c->irq_fd);
+
+	if (len < 0)
+		return (int)len;
+	c->irq_first = c->n;
+	line = strtok_r(c->buf, "\n", &save);
+	/* header: "CPU0 CPU1 ..." */
+	for (char *p = line; p && (p = strstr(p, "CPU")); p += 3)
+		c->ncpu_cols++;
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		const char *label = irq_label(line);
+
+		if (!label)
+			continue;
+		snprintf(name, sizeof(name), "interrupts.%s", label);
+		if (add(c, name, -1))
+			return -ENOMEM;
+		for (unsigned cpu = 0; cpu < c->ncpu_cols; cpu++) {
+			snprintf(name, sizeof(name), "interrupts.%s.cpu%u", label, cpu);
+			if (add(c, name, -1))
+				return -ENOMEM;
+		}
+	}
+	c->irq_n = c->n - c->irq_first;
+	return 0;
+}
+
+static int learn_lines(struct mmr_counters *c, int fd, const char *group, size_t *first, size_t *n)
+{
+	char name[128], *line, *save = NULL;
+	ssize_t len = reread(c, fd);
+
+	if (len < 0)
+		return (int)len;
+	*first = c->n;
+	for (line = strtok_r(c->buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		size_t k = strcspn(line, ": ");
+
+		snprintf(name, sizeof(name), "%s.%.*s", group, (int)k, line);
+		if (add(c, name, -1))
+			return -ENOMEM;
+	}
+	*n = c->n - *first;
+	return 0;
+}
+
+static int learn_mthp(struct mmr_counters *c)
+{
+	const struct mmr_probes *p = mmr_probes();
+	static const char *const stats[] = {
+		"anon_fault_alloc",
+		"anon_fault_fallback",
+		"anon_fault_fallback_charge",
+		"anon_fault_declined",
+		"zswpout",
+		"swpin",
+		"swpin_fallback",
+		"swpin_fallback_charge",
+		"swpout",
+		"swpout_fallback",
+		"shmem_alloc",
+		"shmem_fallback",
+		"shmem_fallback_charge",
+		"split",
+		"split_failed",
+		"split_deferred",
+		"nr_anon",
+		"nr_anon_partially_mapped",
+	};
+	char path[512], name[128], sz[16];
+
+	for (unsigned s = 0; s < p->n_mthp; s++) {
+		mmr_format_size(p->mthp_kb[s] * 1024, sz, sizeof(sz));
+		for (size_t i = 0; i < MMR_ARRAY_SIZE(stats); i++) {
+			int fd;
+
+			snprintf(path, sizeof(path), THP_DIR "/hugepages-%llukB/stats/%s",
+				 (unsigned long long)p->mthp_kb[s], stats[i]);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue; /* older kernels have fewer stats */
+			snprintf(name, sizeof(name), "mthp.%s.%s", sz, stats[i]);
+			if (add(c, name, fd)) {
+				close(fd);
+				return -ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
+struct mmr_counters *mmr_counters_open(void)
+{
+	struct mmr_counters *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->buflen = 65536;
+	c->buf = malloc(c->buflen);
+	c->vmstat_fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
+	c->meminfo_fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	c->irq_fd = open("/proc/interrupts", O_RDONLY | O_CLOEXEC);
+	if (!c->buf || c->vmstat_fd < 0 || c->meminfo_fd < 0 || c->irq_fd < 0)
+		goto fail;
+	if (learn_lines(c, c->vmstat_fd, "vmstat", &c->vmstat_first, &c->vmstat_n) ||
+	    learn_lines(c, c->meminfo_fd, "meminfo", &c->meminfo_first, &c->meminfo_n) ||
+	    learn_interrupts(c) || learn_mthp(c))
+		goto fail;
+	return c;
+fail:
+	mmr_counters_close(c);
+	return NULL;
+}
+
+void mmr_counters_close(struct mmr_counters *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->names[i]);
+		if (c->sysfs_fd[i] >= 0)
+			close(c->sysfs_fd[i]);
+	}
+	free(c->names);
+	free(c->sysfs_fd);
+	free(c->buf);
+	if (c->vmstat_fd >= 0)
+		close(c->vmstat_fd);
+	if (c->meminfo_fd >= 0)
+		close(c->meminfo_fd);
+	if (c->irq_fd >= 0)
+		close(c->irq_fd);
+	free(c);
+}
+
+size_t mmr_counters_n(const struct mmr_counters *c)
+{
+	return c->n;
+}
+
+const char *mmr_counters_name(const struct mmr_counters *c, size_t i)
+{
+	return i < c->n ? c->names[i] : NULL;
+}
+
+ssize_t mmr_counters_index(const struct mmr_counters *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->names[i], name))
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Values of "key value" or "Key:  value kB" lines, in the order learnt.
+ * Both files keep their line order for the life of the kernel. */
+static int read_lines(struct mmr_counters *c, int fd, size_t first, size_t n, bool kb,
+		      int64_t *vals)
+{
+	char *line, *save = NULL;
+	size_t i = 0;
+
+	if (reread(c, fd) < 0)
+		return -EIO;
+	for (line = strtok_r(c->buf, "\n", &save); line && i < n;
+	     line = strtok_r(NULL, "\n", &save), i++) {
+		char *v = line + strcspn(line, ": ");
+		long long x;
+
+		v += strspn(v, ": ");
+		x = strtoll(v, &v, 10);
+		if (kb && strstr(v, "kB"))
+			x *= 1024;
+		vals[first + i] = x;
+	}
+	return 0;
+}
+
+static int read_interrupts(struct mmr_counters *c, int64_t *vals)
+{
+	char *line, *save = NULL;
+	size_t idx = c->irq_first;
+
+	if (reread(c, c->irq_fd) < 0)
+		return -EIO;
+	strtok_r(c->buf, "\n", &save);
+	while ((line = strtok_r(NULL, "\n", &save)) && idx < c->irq_first + c->irq_n) {
+		char *p = strchr(line, ':');
+		int64_t sum = 0;
+		size_t total_idx = idx;
+
+		if (!irq_label(line) || !p)
+			continue;
+		p++;
+		idx++;
+		for (unsigned cpu = 0; cpu < c->ncpu_cols; cpu++) {
+			long long v = strtoll(p, &p, 10);
+
+			vals[idx++] = v;
+			sum += v;
+		}
+		vals[total_idx] = sum;
+	}
+	return 0;
+}
+
+int mmr_counters_read(struct mmr_counters *c, int64_t *vals)
+{
+	char buf[64];
+
+	if (read_lines(c, c->vmstat_fd, c->vmstat_first, c->vmstat_n, false, vals) ||
+	    read_lines(c, c->meminfo_fd, c->meminfo_first, c->meminfo_n, true, vals) ||
+	    read_interrupts(c, vals))
+		return -EIO;
+	for (size_t i = 0; i < c->n; i++) {
+		ssize_t n;
+
+		if (c->sysfs_fd[i] < 0)
+			continue;
+		n = pread(c->sysfs_fd[i], buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		vals[i] = strtoll(buf, NULL, 10);
+	}
+	return 0;
+}
+
+json_t *mmr_counters_delta_json(const struct mmr_counters *c, const int64_t *a, const int64_t *b)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < c->n; i++)
+		if (b[i] != a[i])
+			json_object_set_new(o, c->names[i], json_integer(b[i] - a[i]));
+	return o;
+}

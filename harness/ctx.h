@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Harness-internal access to a running case's context (case child only). */
+#ifndef MMREPRO_HARNESS_CTX_H
+#define MMREPRO_HARNESS_CTX_H
+
+#include <jansson.h>
+
+#include "mmrepro/config.h"
+#include "mmrepro/workload.h"
+
+/* Send one message (consumes the reference) to mmrepro. */
+void mmr_ctx_send(struct mmr_ctx *ctx, json_t *msg);
+const struct mmr_case *mmr_ctx_case(const struct mmr_ctx *ctx);
+
+#endif

@@ -1,0 +1,222 @@
+"""Shared helpers for mmrepro's integration tests.
+
+Each test is a script run by CTest: exit 0 pass, 1 fail, 77 skip (with the
+reason printed). Tests run the real binary against the real kernel at tiny
+sizes, validate every report they produce against reports/report.schema.json
+and check that every kernel knob is back to its value from before the test.
+"""
+import contextlib
+import fcntl
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ.get("MMREPRO_BIN", "mmrepro")
+SOURCE = os.environ.get("MMREPRO_SOURCE", os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+BUILD = os.environ.get("MMREPRO_BUILD", os.path.join(SOURCE, "build"))
+SCHEMA = os.path.join(SOURCE, "reports", "report.schema.json")
+
+_failures = []
+
+
+def skip(why):
+    print(f"SKIP: {why}")
+    sys.exit(77)
+
+
+def check(cond, what):
+    """Record a failed expectation and go on (the test fails at the end)."""
+    if not cond:
+        _failures.append(what)
+        print(f"FAIL: {what}", file=sys.stderr)
+    return cond
+
+
+def done(name):
+    if _failures:
+        print(f"{name}: {len(_failures)} check(s) failed", file=sys.stderr)
+        sys.exit(1)
+    print(f"{name}: ok")
+    sys.exit(0)
+
+
+def require_root():
+    if os.geteuid() != 0:
+        skip("needs root (kernel knobs, /proc/kpageflags)")
+
+
+@contextlib.contextmanager
+def machine_lock():
+    """Serialise tests that watch global knobs, across CTest processes and
+    across build trees (an ASan and a release ctest may run side by side)."""
+    os.makedirs("/run/lock", exist_ok=True)
+    with open("/run/lock/mmrepro-tests.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def knob_files():
+    pats = [
+        "/sys/kernel/mm/transparent_hugepage/enabled",
+        "/sys/kernel/mm/transparent_hugepage/defrag",
+        "/sys/kernel/mm/transparent_hugepage/shmem_enabled",
+        "/sys/kernel/mm/transparent_hugepage/use_zero_page",
+        "/sys/kernel/mm/transparent_hugepage/hugepages-*/enabled",
+        "/sys/kernel/mm/transparent_hugepage/hugepages-*/shmem_enabled",
+        "/sys/kernel/mm/transparent_hugepage/khugepaged/*",
+        "/sys/kernel/mm/hugepages/hugepages-*/nr_hugepages",
+        "/sys/kernel/mm/hugepages/hugepages-*/nr_overcommit_hugepages",
+        "/proc/sys/vm/overcommit_memory",
+        "/proc/sys/vm/overcommit_ratio",
+        "/proc/sys/vm/max_map_count",
+        "/proc/sys/kernel/shmmax",
+        "/proc/sys/kernel/shmall",
+        "/proc/sys/kernel/shmmni",
+    ]
+    skip_names = ("full_scans", "pages_collapsed")  # counters, not knobs
+    for p in pats:
+        for f in sorted(glob.glob(p)):
+            if not f.endswith(skip_names):
+                yield f
+
+
+def knobs():
+    """Every knob mmrepro may touch, read directly (not through mmrepro)."""
+    out = {}
+    for f in knob_files():
+        try:
+            with open(f) as fh:
+                out[f] = fh.read().strip()
+        except OSError:
+            pass
+    return out
+
+
+def knob(path):
+    with open(path) as f:
+        v = f.read().strip()
+    if "[" in v:
+        return v[v.index("[") + 1:v.index("]")]
+    return v
+
+
+def check_knobs_equal(before, what):
+    after = knobs()
+    diff = {k: (before.get(k), after.get(k)) for k in set(before) | set(after)
+            if before.get(k) != after.get(k)}
+    check(not diff, f"{what}: knobs changed: {diff}")
+    check(not os.path.exists(journal_path()), f"{what}: the settings journal was left behind")
+
+
+def journal_path():
+    return os.path.join(os.environ.get("MMREPRO_STATE_DIR", "/run/mmrepro"), "journal.json")
+
+
+def run(args, timeout=600, check_rc=None, **kw):
+    """Run mmrepro; returns CompletedProcess with text output."""
+    p = subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=timeout, **kw)
+    if check_rc is not None and p.returncode != check_rc:
+        print(f"$ mmrepro {' '.join(args)}\nexit {p.returncode}\n--- stdout\n{p.stdout}\n"
+              f"--- stderr\n{p.stderr}", file=sys.stderr)
+        check(False, f"mmrepro {' '.join(args)}: exit {p.returncode}, expected {check_rc}")
+    return p
+
+
+def start(args, **kw):
+    return subprocess.Popen([BIN] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kw)
+
+
+_validator = None
+
+
+def validate(path_or_doc):
+    """Validate a report against the schema; returns the document."""
+    global _validator
+    import jsonschema
+    if _validator is None:
+        with open(SCHEMA) as f:
+            schema = json.load(f)
+        jsonschema.Draft202012Validator.check_schema(schema)
+        _validator = jsonschema.Draft202012Validator(schema)
+    if isinstance(path_or_doc, str):
+        with open(path_or_doc) as f:
+            doc = json.load(f)
+    else:
+        doc = path_or_doc
+    errors = sorted(_validator.iter_errors(doc), key=lambda e: list(e.path))
+    for e in errors[:10]:
+        check(False, f"schema: {'/'.join(str(p) for p in e.path)}: {e.message[:300]}")
+    if not errors:
+        print("report valid against the schema")
+    return doc
+
+
+def write_config(doc, directory):
+    path = os.path.join(directory, "config.json")
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return path
+
+
+def tmpdir():
+    return tempfile.TemporaryDirectory(prefix="mmrepro-test-")
+
+
+def wait_for(pred, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    check(False, f"timed out waiting for {what}")
+    return False
+
+
+def processes_in_group(pgid):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            fields = _stat_fields(d)
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            out.append(int(d))
+    return out
+
+
+def _stat_fields(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    return stat[stat.rindex(")") + 2:].split()  # state, ppid, pgrp, ...
+
+
+def children_of(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                if int(_stat_fields(d)[1]) == pid:
+                    out.append(int(d))
+            except (OSError, IndexError):
+                pass
+    return out
+
+
+def mthp_sizes_kb():
+    out = []
+    for d in glob.glob("/sys/kernel/mm/transparent_hugepage/hugepages-*kB"):
+        out.append(int(os.path.basename(d)[len("hugepages-"):-2]))
+    return sorted(out)
+
+
+def kill(proc, sig=signal.SIGINT):
+    os.kill(proc.pid, sig)
