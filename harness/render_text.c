@@ -36,6 +36,37 @@ static char marker(enum mmr_verdict v)
 	}
 }
 
+/*
+ * Four significant digits, as mmtests prints: durations scaled to s/ms/us (a
+ * unit such as ns/page keeps its tail), large counts with k/M/G.
+ */
+static void compact(double v, const char *unit, char *buf, size_t len)
+{
+	static const struct {
+		double div;
+		const char *prefix;
+	} ns[] = { { 1e9, "s" }, { 1e6, "ms" }, { 1e3, "us" }, { 1, "ns" } },
+	  si[] = { { 1e9, "G" }, { 1e6, "M" }, { 1e3, "k" }, { 1, "" } };
+
+	if (!isfinite(v) || !strcmp(unit, "bytes")) {
+		mmr_format_value(v, unit, buf, len);
+		return;
+	}
+	if (!strncmp(unit, "ns", 2)) {
+		for (size_t i = 0; i < 4; i++)
+			if (fabs(v) >= ns[i].div || i == 3) {
+				snprintf(buf, len, "%.4g %s%s", v / ns[i].div, ns[i].prefix,
+					 unit + 2);
+				return;
+			}
+	}
+	for (size_t i = 0; i < 4; i++)
+		if (fabs(v) >= 10 * si[i].div || i == 3) {
+			snprintf(buf, len, "%.4g%s %s", v / si[i].div, si[i].prefix, unit);
+			return;
+		}
+}
+
 static struct cols widths(const struct mmr_comparison *c, const struct mmr_cmp_case *k)
 {
 	struct cols w = { .name = 10, .value = 10 };
@@ -45,8 +76,7 @@ static struct cols widths(const struct mmr_comparison *c, const struct mmr_cmp_c
 		if ((int)strlen(k->rows[r].metric) > w.name)
 			w.name = (int)strlen(k->rows[r].metric);
 		for (size_t s = 0; s < c->nreports; s++) {
-			mmr_format_value(k->rows[r].cells[s].s.median, k->rows[r].unit, buf,
-					 sizeof(buf));
+			compact(k->rows[r].cells[s].s.median, k->rows[r].unit, buf, sizeof(buf));
 			if ((int)strlen(buf) > w.value)
 				w.value = (int)strlen(buf);
 		}
@@ -72,12 +102,14 @@ static void print_header(FILE *f, const struct mmr_comparison *c)
 	for (size_t r = 0; r < c->nreports; r++) {
 		json_t *doc = c->reports[r].doc;
 
-		fprintf(f, "  %-16s %s  %s  %s%s\n", c->reports[r].label,
-			json_string_value(json_object_get(
-				json_object_get(json_object_get(doc, "fingerprint"), "kernel"),
-				"release")),
-			json_string_value(json_object_get(doc, "started_at")), c->reports[r].path,
-			r == 0 && c->nreports > 1 ? "  (base)" : "");
+		const char *kernel = json_string_value(json_object_get(
+			json_object_get(json_object_get(doc, "fingerprint"), "kernel"), "release"));
+
+		fprintf(f, "  %-16s %s  %s", c->reports[r].label,
+			json_string_value(json_object_get(doc, "started_at")), c->reports[r].path);
+		if (kernel && strcmp(kernel, c->reports[r].label))
+			fprintf(f, "  (%s)", kernel);
+		fprintf(f, "%s\n", r == 0 && c->nreports > 1 ? "  (base)" : "");
 	}
 	if (c->nreports > 1) {
 		if (!json_array_size(c->differences))
@@ -112,7 +144,7 @@ static void print_value(FILE *f, const struct mmr_cmp_row *row, const struct mmr
 		fprintf(f, " %*s", w->value, "-");
 		return;
 	}
-	mmr_format_value(cell->s.median, row->unit, buf, sizeof(buf));
+	compact(cell->s.median, row->unit, buf, sizeof(buf));
 	fprintf(f, " %*s", w->value, buf);
 }
 
@@ -150,6 +182,14 @@ static void print_median_row(FILE *f, const struct mmr_comparison *c, const stru
 	fputc('\n', f);
 }
 
+static bool has_interval(const struct mmr_comparison *c, const struct mmr_cmp_row *row)
+{
+	for (size_t s = 0; s < c->nreports; s++)
+		if (c->nreports == 1 ? row->cells[s].n > 0 : s > 0 && row->cells[s].ci_valid)
+			return true;
+	return false;
+}
+
 static void print_ci_row(FILE *f, const struct mmr_comparison *c, const struct mmr_cmp_row *row,
 			 const struct cols *w)
 {
@@ -162,8 +202,8 @@ static void print_ci_row(FILE *f, const struct mmr_comparison *c, const struct m
 		buf[0] = '\0';
 		if (c->nreports == 1) {
 			if (cell->s.ci_valid) {
-				mmr_format_value(cell->s.ci_lo, row->unit, lo, sizeof(lo));
-				mmr_format_value(cell->s.ci_hi, row->unit, hi, sizeof(hi));
+				compact(cell->s.ci_lo, row->unit, lo, sizeof(lo));
+				compact(cell->s.ci_hi, row->unit, hi, sizeof(hi));
 				snprintf(buf, sizeof(buf), "%s .. %s", lo, hi);
 			} else if (cell->n) {
 				snprintf(buf, sizeof(buf), "need >= 6 samples");
@@ -252,7 +292,8 @@ static void print_case(FILE *f, const struct mmr_comparison *c, const struct mmr
 	for (size_t r = 0; r < k->nrows; r++)
 		print_median_row(f, c, &k->rows[r], w);
 	for (size_t r = 0; r < k->nrows; r++)
-		print_ci_row(f, c, &k->rows[r], w);
+		if (has_interval(c, &k->rows[r]))
+			print_ci_row(f, c, &k->rows[r], w);
 	for (size_t r = 0; r < k->nrows; r++)
 		print_cov_row(f, c, &k->rows[r], w);
 	for (size_t r = 0; r < k->nrows && c->nreports > 2; r++)
@@ -276,8 +317,8 @@ static void print_summary(FILE *f, const struct mmr_comparison *c)
 				c->reports[s].label, c->reports[0].label, c->gmean[s].ratio,
 				c->gmean[s].n);
 		fprintf(f,
-			"Verdict %s: %zu improvement(s), %zu regression(s), %zu ~, %zu "
-			"inconclusive, %zu too few samples",
+			"Verdict %s: %zu improved, %zu regressed, %zu ~, %zu inconclusive, "
+			"%zu too few",
 			c->reports[s].label, n[MMR_V_IMPROVEMENT], n[MMR_V_REGRESSION],
 			n[MMR_V_SAME], n[MMR_V_INCONCLUSIVE], n[MMR_V_TOO_FEW]);
 		if (n[MMR_V_CHANGED])
