@@ -38,6 +38,11 @@ int mmr_cmp_load(const char *path, json_t *schema, struct mmr_cmp_report *r, cha
 		/* jansson says "premature end of input" for a cut-off file */
 		bool cut = strstr(je.text, "premature end") || je.position >= (int)len;
 
+		/* jansson quotes the offending byte: keep the message one line */
+		for (char *p = je.text; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+
 		snprintf(err, errlen, "%s: %s at line %d column %d: %s", path,
 			 cut ? "truncated JSON" : "not valid JSON", je.line, je.column, je.text);
 		return MMR_EXIT_BAD_REPORT;

@@ -41,10 +41,39 @@ static bool has_samples(const struct mmr_comparison *c, const struct mmr_cmp_row
 	return false;
 }
 
+/* Durations read better in the unit of their size: ns -> us/ms/s. */
+static double time_scale(const struct mmr_comparison *c, const struct mmr_cmp_row *row,
+			 const char **prefix)
+{
+	static const struct {
+		double div;
+		const char *prefix;
+	} steps[] = { { 1e9, "s" }, { 1e6, "ms" }, { 1e3, "us" } };
+	double top = 0;
+
+	*prefix = "ns";
+	if (strncmp(row->unit, "ns", 2))
+		return 1;
+	for (size_t s = 0; s < c->nreports; s++)
+		if (row->cells[s].n && row->cells[s].s.median > top)
+			top = row->cells[s].s.median;
+	for (size_t i = 0; i < MMR_ARRAY_SIZE(steps); i++)
+		if (top >= steps[i].div) {
+			*prefix = steps[i].prefix;
+			return steps[i].div;
+		}
+	return 1;
+}
+
 static void write_plot(FILE *f, const struct mmr_comparison *c, const struct mmr_cmp_row *row,
 		       const char *svg)
 {
 	size_t ns = c->nreports;
+	const char *prefix;
+	double div = time_scale(c, row, &prefix);
+	char *ylabel = strncmp(row->unit, "ns", 2)
+			       ? strdup(row->unit)
+			       : mmr_strdup_printf("%s%s", prefix, row->unit + 2);
 
 	for (size_t s = 0; s < ns; s++) {
 		fprintf(f, "$d%zu << EOD\n", s);
@@ -53,7 +82,7 @@ static void write_plot(FILE *f, const struct mmr_comparison *c, const struct mmr
 			double frac = (double)i * 0.6180339887;
 
 			frac -= (double)(long)frac;
-			fprintf(f, "%.17g %.4f\n", row->cells[s].x[i], (frac - 0.5) * 0.3);
+			fprintf(f, "%.17g %.4f\n", row->cells[s].x[i] / div, (frac - 0.5) * 0.3);
 		}
 		fprintf(f, "EOD\n");
 	}
@@ -62,7 +91,8 @@ static void write_plot(FILE *f, const struct mmr_comparison *c, const struct mmr
 	fprintf(f, "\nset title ");
 	quoted(f, row->metric);
 	fprintf(f, " noenhanced\nset ylabel ");
-	quoted(f, row->unit);
+	quoted(f, ylabel ? ylabel : row->unit);
+	free(ylabel);
 	fprintf(f, " noenhanced\nset xrange [0.4:%zu.6]\nset xtics (", ns);
 	for (size_t s = 0; s < ns; s++) {
 		fprintf(f, "%s", s ? ", " : "");
@@ -148,7 +178,7 @@ int mmr_plot_svgs(const struct mmr_comparison *c, char ****out, char *why, size_
 	fprintf(f, "set terminal svg size 520,300 font 'sans,11' background rgb 'white'\n"
 		   "unset key\nset grid ytics\nset style boxplot nooutliers\n"
 		   "set boxwidth 0.4\nset style fill empty\nset border 3\nset xtics nomirror\n"
-		   "set ytics nomirror\n");
+		   "set ytics nomirror\nset format y '%g'\n");
 	for (size_t k = 0; k < c->ncases; k++)
 		for (size_t r = 0; r < c->cases[k].nrows; r++)
 			if (has_samples(c, &c->cases[k].rows[r])) {

@@ -16,7 +16,7 @@
 static const char style[] =
 	"body{font-family:sans-serif;margin:1.5em;color:#222}"
 	"table{border-collapse:collapse;margin:.5em 0 1em}"
-	"th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+	"th,td{border:1px solid #ccc;padding:3px 8px;text-align:right;white-space:nowrap}"
 	"th:first-child,td:first-child{text-align:left}"
 	"tr.regression td{background:#fde2e2}tr.improvement td{background:#e2f5e2}"
 	"tr.inconclusive td,tr.too-few td{background:#fff6d5}"
