@@ -178,7 +178,7 @@ int mmr_plot_svgs(const struct mmr_comparison *c, char ****out, char *why, size_
 	fprintf(f, "set terminal svg size 520,300 font 'sans,11' background rgb 'white'\n"
 		   "unset key\nset grid ytics\nset style boxplot nooutliers\n"
 		   "set boxwidth 0.4\nset style fill empty\nset border 3\nset xtics nomirror\n"
-		   "set ytics nomirror\nset format y '%g'\n");
+		   "set ytics nomirror\nset format y '%%g'\n");
 	for (size_t k = 0; k < c->ncases; k++)
 		for (size_t r = 0; r < c->cases[k].nrows; r++)
 			if (has_samples(c, &c->cases[k].rows[r])) {
