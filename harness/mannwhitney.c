@@ -199,7 +199,8 @@ static int shift_rank(size_t m, size_t n, double tail, size_t *c, double *cover)
 		for (size_t u = 0; u <= mn; u++)
 			total += cnt[u];
 		*c = 0;
-		while (*c < mn / 2 && cum + cnt[*c] <= tail * total)
+		/* counts are exact integers; the tail is not (1 - 0.8 != 0.2) */
+		while (*c < mn / 2 && cum + cnt[*c] <= tail * total * (1 + 1e-12))
 			cum += cnt[(*c)++];
 		*cover = 1 - 2 * cum / total;
 		free(cnt);
