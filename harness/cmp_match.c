@@ -115,10 +115,6 @@ static int match_leftovers(struct mmr_comparison *c, size_t r, json_t *rcases, b
 		}
 		if (!used[i]) {
 			used[i] = true;
-			json_array_append_new(
-				c->warnings,
-				json_sprintf("only in %s: %s", label,
-					     json_string_value(json_object_get(cj, "id"))));
 			if (!add_case(c, r, cj))
 				return -1;
 		}
@@ -219,13 +215,13 @@ int mmr_cmp_match(struct mmr_comparison *c)
 	for (size_t k = 0; k < c->ncases; k++) {
 		size_t present = 0;
 
-		json_array_foreach (c->cases[k].cases, i, cj)
+		json_array_foreach (c->cases[k].cases, i, cj) {
 			present += !json_is_null(cj);
-		if (present < c->nreports && present == 1 && c->nreports > 1 &&
-		    !json_is_null(json_array_get(c->cases[k].cases, 0)))
-			json_array_append_new(c->warnings,
-					      json_sprintf("only in %s: %s", c->reports[0].label,
-							   c->cases[k].id));
+			if (json_is_null(cj))
+				json_array_append_new(c->warnings, json_sprintf("not in %s: %s",
+										c->reports[i].label,
+										c->cases[k].id));
+		}
 		common += present > 1;
 		case_notes(c, &c->cases[k]);
 	}

@@ -258,7 +258,7 @@ void mmr_compare_free(struct mmr_comparison *c)
 	memset(c, 0, sizeof(*c));
 }
 
-char *mmr_cmp_case_title(const struct mmr_comparison *c, const struct mmr_cmp_case *k)
+char *mmr_cmp_case_title(const struct mmr_cmp_case *k)
 {
 	const char *first = k->id, *other = NULL;
 	json_t *cj;
@@ -270,6 +270,5 @@ char *mmr_cmp_case_title(const struct mmr_comparison *c, const struct mmr_cmp_ca
 		if (id && strcmp(id, first) && !other)
 			other = id;
 	}
-	(void)c;
 	return other ? mmr_strdup_printf("%s vs %s", first, other) : strdup(first);
 }

@@ -217,7 +217,7 @@ int mmr_render_html(FILE *f, const struct mmr_comparison *c)
 	}
 	for (size_t k = 0; k < c->ncases; k++) {
 		const struct mmr_cmp_case *kc = &c->cases[k];
-		char *title = mmr_cmp_case_title(c, kc);
+		char *title = mmr_cmp_case_title(kc);
 		json_t *note;
 		size_t i;
 

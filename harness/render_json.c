@@ -74,7 +74,7 @@ static json_t *metric(const struct mmr_comparison *c, const struct mmr_cmp_row *
 static json_t *one_case(const struct mmr_comparison *c, const struct mmr_cmp_case *k)
 {
 	json_t *ids = json_array(), *metrics = json_array(), *cj;
-	char *title = mmr_cmp_case_title(c, k);
+	char *title = mmr_cmp_case_title(k);
 	size_t i;
 
 	json_array_foreach (k->cases, i, cj)

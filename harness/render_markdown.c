@@ -106,7 +106,7 @@ static void compare_row(FILE *f, const struct mmr_comparison *c, const struct mm
 
 static void one_case(FILE *f, const struct mmr_comparison *c, const struct mmr_cmp_case *k)
 {
-	char *title = mmr_cmp_case_title(c, k);
+	char *title = mmr_cmp_case_title(k);
 	json_t *note;
 	size_t i;
 

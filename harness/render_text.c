@@ -276,7 +276,7 @@ static void print_case(FILE *f, const struct mmr_comparison *c, const struct mmr
 {
 	struct cols cw = widths(c, k), *w = &cw;
 	size_t i;
-	char *title = mmr_cmp_case_title(c, k);
+	char *title = mmr_cmp_case_title(k);
 	json_t *note;
 
 	fprintf(f, "\n%s\n", title ? title : k->id);

@@ -143,7 +143,7 @@ int mmr_cmp_main(int argc, char **argv, bool single, void (*usage)(FILE *f));
 /* "+12.34%" style change where positive is better (mmtests convention). */
 double mmr_cmp_gain_pct(enum mmr_direction dir, double delta_pct);
 /* "fork_anon size=16M backing=4k", or "... vs backing=thp-pmd" under --force. */
-char *mmr_cmp_case_title(const struct mmr_comparison *c, const struct mmr_cmp_case *k);
+char *mmr_cmp_case_title(const struct mmr_cmp_case *k);
 
 /* Renderers: each writes the whole document to f. 0 or -errno. */
 int mmr_render_text(FILE *f, const struct mmr_comparison *c);

