@@ -816,6 +816,13 @@ static int load_file(struct loader *L, const char *path, int depth, json_t *oute
 	return ret;
 }
 
+json_t *mmr_case_harness_json(const struct mmr_case *c)
+{
+	return json_pack("{s:i,s:i,s:f,s:i,s:f,s:I}", "repetitions", (int)c->reps, "warmup",
+			 (int)c->warmup, "timeout_s", c->timeout_s, "cpu", c->cpu,
+			 "layout_tolerance", c->layout_tolerance, "seed", (json_int_t)c->seed);
+}
+
 static json_t *resolved_json(const struct mmr_config *cfg, const char *target,
 			     const struct mmr_overrides *ov)
 {
@@ -830,17 +837,14 @@ static json_t *resolved_json(const struct mmr_config *cfg, const char *target,
 	json_object_set_new(r, "overrides", o);
 	for (size_t i = 0; i < cfg->ncases; i++) {
 		const struct mmr_case *c = &cfg->cases[i];
-		json_t *e = json_object();
+		json_t *e = json_object(), *h;
 
 		json_object_set_new(e, "workload", json_string(c->w->name));
 		json_object_set(e, "params", c->params);
 		json_object_set(e, "settings", c->settings);
-		json_object_set_new(e, "repetitions", json_integer(c->reps));
-		json_object_set_new(e, "warmup", json_integer(c->warmup));
-		json_object_set_new(e, "timeout_s", json_real(c->timeout_s));
-		json_object_set_new(e, "cpu", json_integer(c->cpu));
-		json_object_set_new(e, "layout_tolerance", json_real(c->layout_tolerance));
-		json_object_set_new(e, "seed", json_integer((json_int_t)c->seed));
+		h = mmr_case_harness_json(c);
+		json_object_update(e, h); /* flat here, as in a config file */
+		json_decref(h);
 		json_object_set_new(e, "origin", json_string(c->origin));
 		json_array_append_new(cases, e);
 	}

@@ -50,6 +50,9 @@ struct mmr_case {
  * (used by --scale ci|full to fit the memory guard). Returns 0 when something
  * shrank, -ERANGE when nothing can. The id follows the new values. */
 int mmr_case_shrink(struct mmr_case *c);
+/* The harness keys of a case (repetitions, warmup, timeout_s, cpu,
+ * layout_tolerance, seed) as the report shows them. */
+json_t *mmr_case_harness_json(const struct mmr_case *c);
 
 struct mmr_overrides {
 	size_t n;
