@@ -214,6 +214,17 @@ int mmr_compare_build(struct mmr_comparison *c)
 				mmr_cmp_judge(&c->o, row->dir, &row->cells[0], &row->cells[s]);
 		}
 	}
+	for (size_t i = 0; i < c->o.nmetrics; i++) {
+		bool hit = false;
+
+		for (size_t k = 0; k < c->ncases && !hit; k++)
+			for (size_t r = 0; r < c->cases[k].nrows && !hit; r++)
+				hit = !fnmatch(c->o.metrics[i], c->cases[k].rows[r].metric, 0);
+		if (!hit)
+			json_array_append_new(
+				c->warnings,
+				json_sprintf("--metric %s matches no metric", c->o.metrics[i]));
+	}
 	if (c->o.fdr && adjust_fdr(c))
 		return -ENOMEM;
 	for (size_t k = 0; k < c->ncases; k++)

@@ -35,7 +35,7 @@ int mmr_render_gab(FILE *f, const struct mmr_comparison *c, enum mmr_direction d
 
 				if (!cell->n)
 					continue;
-				if (s > 0)
+				if (s > 0 && !isnan(cell->delta_pct))
 					extra = mmr_strdup_printf(
 						"n=%zu CoV=%.2f%%; vs %s: %+.2f%% p=%.3f %s",
 						cell->n, cell->s.cov_pct, c->reports[0].label,

@@ -120,6 +120,8 @@ with t.tmpdir() as d:
     r = run(["compare", BASE, NEW, "-m", "fork*", "-m", "munmap_ns", "-f", "json"], 0)
     names = {m["name"] for c in json.loads(r.stdout)["cases"] for m in c["metrics"]}
     t.check(names == {"fork_ns", "fork_exit_ns", "munmap_ns"}, names)
+    r = run(["compare", BASE, NEW, "-m", "fork_nss"], 0)
+    t.check("Note: --metric fork_nss matches no metric" in r.stdout, r.stdout[:800])
     # --fdr: q >= p everywhere, and the method is named in the text
     r = run(["compare", BASE, NEW, "--fdr", "-f", "json"], 6)
     cmps = [m["comparisons"][0] for c in json.loads(r.stdout)["cases"] for m in c["metrics"]
