@@ -63,6 +63,7 @@ json_t *mmr_report_case_new(const struct mmr_case *c, size_t index)
 	json_object_set_new(h, "repetitions", json_integer(c->reps));
 	json_object_set_new(h, "warmup", json_integer(c->warmup));
 	json_object_set_new(h, "timeout_s", json_real(c->timeout_s));
+	json_object_set_new(h, "stall_timeout_s", json_real(c->stall_timeout_s));
 	json_object_set_new(h, "cpu", json_integer(c->cpu));
 	json_object_set_new(h, "layout_tolerance", json_real(c->layout_tolerance));
 	json_object_set_new(h, "seed", json_integer((json_int_t)c->seed));
