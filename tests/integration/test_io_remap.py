@@ -77,6 +77,17 @@ with t.machine_lock(), t.tmpdir() as d:
     os.mkdir(fsdir)
     base = dict(TINY, dir=fsdir)
 
+    # parameters that cannot work together are refused at planning, with the reason
+    for sets, why in (
+            (["dir=/nonexistent"], 'dir "/nonexistent": No such file or directory'),
+            ([f"dir={t.SCHEMA}"], "not a directory"),
+            (["io_size=5000"], "io_size 5000 is not a multiple of the page size"),
+            (["file_size=64K", "io_threads=4"], "less than one io_size (64K)"),
+            (["inject_flip_at=999999999"], "beyond the 67108864 bytes")):
+        r = t.run(["run", "io_remap", "--dry-run"] + [a for kv in sets for a in ("--set", kv)],
+                  check_rc=0)
+        t.check("would be invalid: " in r.stdout and why in r.stdout, f"{sets}: {r.stdout}")
+
     # every path, every buffer kind, both file systems
     cases = run_cases(d, "all", {
         "workload": "io_remap", "params": base,
