@@ -17,11 +17,27 @@
 static const char *const annotations[] = { "$schema", "$id",	  "title",   "description",
 					   "$defs",   "$comment", "default", "examples" };
 static const char *const assertions[] = {
-	"type",	     "required", "properties",	  "additionalProperties",
-	"const",     "enum",	 "items",	  "$ref",
-	"oneOf",     "anyOf",	 "allOf",	  "if",
-	"then",	     "else",	 "minimum",	  "maximum",
-	"minLength", "pattern",	 "minProperties", "minItems",
+	"type",
+	"required",
+	"properties",
+	"additionalProperties",
+	"const",
+	"enum",
+	"items",
+	"$ref",
+	"oneOf",
+	"anyOf",
+	"allOf",
+	"if",
+	"then",
+	"else",
+	"minimum",
+	"maximum",
+	"minLength",
+	"pattern",
+	"minProperties",
+	"minItems",
+	"exclusiveMinimum",
 };
 
 static bool in(const char *k, const char *const *list, size_t n)
@@ -299,6 +315,9 @@ static int check_scalar(struct vctx *v, json_t *s, json_t *x, const char *path)
 				    d);
 		if ((e = json_object_get(s, "maximum")) && d > json_number_value(e))
 			return fail(v, path, "expected a value <= %g, got %g", json_number_value(e),
+				    d);
+		if ((e = json_object_get(s, "exclusiveMinimum")) && d <= json_number_value(e))
+			return fail(v, path, "expected a value > %g, got %g", json_number_value(e),
 				    d);
 	}
 	if (json_is_string(x)) {

@@ -59,7 +59,7 @@ def case(index, params, metrics, workload="fork_anon", status="ok", reason=None)
         "index": index, "id": f"{workload} {pid}".strip(), "workload": workload,
         "origin": "synthetic", "params": dict(params),
         "harness": {"repetitions": 10, "warmup": 1, "timeout_s": 600.0, "cpu": -1,
-                    "layout_tolerance": 0.0, "seed": 1},
+                    "layout_tolerance": 0.0, "seed": 1, "stall_timeout_s": 0},
         "status": status, "reason": reason,
         "metrics": {name: {"unit": u, "direction": d, "help": "synthetic",
                            "samples": list(xs), "summary": summary(xs)}

@@ -32,6 +32,7 @@ int main(void)
 		"{\"type\":\"object\",\"required\":[\"v\",\"items\"],\"additionalProperties\":false,"
 		"\"properties\":{\"v\":{\"const\":1},\"e\":{\"enum\":[\"a\",\"b\"]},"
 		"\"n\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":9},"
+		"\"p\":{\"type\":\"number\",\"exclusiveMinimum\":0},"
 		"\"t\":{\"type\":\"string\",\"pattern\":\"^[0-9]{2}x$\",\"minLength\":3},"
 		"\"o\":{\"oneOf\":[{\"type\":\"null\"},{\"$ref\":\"#/$defs/pt\"}]},"
 		"\"m\":{\"type\":\"object\",\"minProperties\":1,"
@@ -69,6 +70,9 @@ int main(void)
 	CHECK_STR(err, "n: expected a value <= 9, got 10");
 	CHECK(check_doc(s, "{\"v\":1,\"items\":[{\"x\":1}],\"n\":1.5}", err, sizeof(err)));
 	CHECK_STR(err, "n: expected integer, got a number");
+	CHECK(check_doc(s, "{\"v\":1,\"items\":[{\"x\":1}],\"p\":0}", err, sizeof(err)));
+	CHECK_STR(err, "p: expected a value > 0, got 0");
+	CHECK(check_doc(s, "{\"v\":1,\"items\":[{\"x\":1}],\"p\":0.5}", err, sizeof(err)) == 0);
 	CHECK(check_doc(s, "{\"v\":1,\"items\":[{\"x\":1}],\"t\":\"123\"}", err, sizeof(err)));
 	CHECK(strstr(err, "does not match"));
 	CHECK(check_doc(s, "{\"v\":1,\"items\":[{\"x\":1}],\"e\":\"c\"}", err, sizeof(err)));
