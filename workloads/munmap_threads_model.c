@@ -243,7 +243,8 @@ static json_t *projection_json(const struct points *p, const struct model *m)
 	return json_pack("{s:I,s:i,s:i,s:f,s:o,s:s}", "bytes", (json_int_t)C4_GIB * (1 << 30),
 			 "threads", C4_THREADS, "other_cpus", C4_THREADS, "op_ns", m->proj_ns,
 			 "ci95",
-			 m->have_ci ? json_pack("[f,f]", m->proj_lo, m->proj_hi) : json_null(),
+			 m->have_ci ? json_pack("{s:f,s:f}", "lo", m->proj_lo, "hi", m->proj_hi)
+				    : json_null(),
 			 "label", label);
 }
 
@@ -278,8 +279,9 @@ static json_t *fit_json(json_t *group, const struct points *p, const struct mode
 		double lo, hi;
 
 		json_object_set_new(g, "per_thread_ci95",
-				    per_thread_ci(m, &lo, &hi) ? json_pack("[f,f]", lo, hi)
-							       : json_null());
+				    per_thread_ci(m, &lo, &hi)
+					    ? json_pack("{s:f,s:f}", "lo", lo, "hi", hi)
+					    : json_null());
 	}
 	json_object_set_new(g, "note", m->note ? json_string(m->note) : json_null());
 	json_object_set_new(g, "projection", projection_json(p, m));
