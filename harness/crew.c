@@ -318,11 +318,6 @@ int mmr_crew_cpu(const struct mmr_crew *c, unsigned index)
 	return index < c->n ? c->m[index].cpu : -1;
 }
 
-int mmr_crew_main_cpu(const struct mmr_crew *c)
-{
-	return c->main_cpu;
-}
-
 unsigned mmr_crew_other_cpus(const struct mmr_crew *c)
 {
 	unsigned count = 0;

@@ -72,7 +72,6 @@ struct munmap_threads_state {
 	struct member *members;
 	struct mmr_crew *crew;
 	bool released;
-	bool keep_members; /* a member could not be joined and may still use them */
 	int devnull;
 	bool have_tlb_row;
 	uint64_t buffer;

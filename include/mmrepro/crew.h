@@ -61,8 +61,6 @@ void mmr_crew_wait_stop(struct mmr_crew *c);
 const char *mmr_crew_error(const struct mmr_crew *c);
 /* CPU a member runs on (pinned, or where it last said it was running); -1 if unknown. */
 int mmr_crew_cpu(const struct mmr_crew *c, unsigned index);
-/* The main thread's CPU, -1 if unknown. */
-int mmr_crew_main_cpu(const struct mmr_crew *c);
 /* Distinct CPUs other than the main thread's that members are placed on. */
 unsigned mmr_crew_other_cpus(const struct mmr_crew *c);
 /* Members placed on the main thread's CPU (only when it is the only one). */
