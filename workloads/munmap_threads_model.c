@@ -179,9 +179,12 @@ static void fit_model(const struct points *p, struct model *m)
 			const double x0[2] = { 1, r };
 
 			m->form = "per_gib";
-			m->note =
-				"one region size: the fixed cost is folded into the per-GiB terms, "
-				"and R^2 is that of op_ns per GiB";
+			m->note = sizes < 2
+					  ? "one region size: the fixed cost is folded into the "
+					    "per-GiB terms, and R^2 is that of op_ns per GiB"
+					  : "sizes and thread counts did not vary independently: "
+					    "the fixed cost is folded into the per-GiB terms, and "
+					    "R^2 is that of op_ns per GiB";
 			m->per_gib = 0, m->per_thread = 1;
 			project(m, x0, g);
 			goto out;
