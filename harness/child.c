@@ -85,6 +85,11 @@ const struct mmr_case *mmr_ctx_case(const struct mmr_ctx *ctx)
 	return ctx->c;
 }
 
+struct mmr_pinner *mmr_ctx_pinner(const struct mmr_ctx *ctx)
+{
+	return ctx->pinner;
+}
+
 static bool warming(const struct mmr_ctx *ctx)
 {
 	return ctx->rep < 0;
