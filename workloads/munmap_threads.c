@@ -53,14 +53,14 @@ struct munmap_threads_params {
 	uint64_t buffer;
 };
 
-/* One per thread, on cache lines of its own: members never share a line. */
+/* One per thread, on cache lines of its own: members never share a line.
+ * Each one's vmsplice() calls are its crew units (mmr_crew_units()). */
 struct member {
-	_Alignas(64) atomic_uint_least64_t calls;
-	atomic_uint_least64_t efaults, errors;
+	_Alignas(64) atomic_uint_least64_t efaults, errors;
 	atomic_int last_errno;
-	uint64_t start; /* walk: first offset into the region */
-	int pipe[2];	/* walk: vmsplice() target, drained to /dev/null */
-	char *buf;	/* touch: the private buffer */
+	uint64_t off; /* walk: where its next vmsplice() starts in the region */
+	int pipe[2];  /* walk: vmsplice() target, drained to /dev/null */
+	char *buf;    /* touch: the private buffer */
 };
 
 struct munmap_threads_state {
@@ -223,72 +223,64 @@ static void drain(struct munmap_threads_state *s, struct member *m, size_t n)
 	}
 }
 
-/* vmsplice() takes references on the pages through GUP-fast: a lockless walk
- * of the page tables that munmap or MADV_DONTNEED tears down under it. */
-static void walk(struct munmap_threads_state *s, struct mmr_crew *crew, unsigned i)
-{
-	struct member *m = &s->members[i];
-	uint64_t pmd = mmr_pmd_size(), span = s->len - WALK_CHUNK + 1, off = m->start;
-	bool announced = false;
-
-	while (!mmr_crew_stopping(crew)) {
-		struct iovec iov = { s->base + off, WALK_CHUNK };
-		ssize_t n = vmsplice(m->pipe[1], &iov, 1, SPLICE_F_NONBLOCK);
-
-		if (n > 0) {
-			drain(s, m, (size_t)n);
-		} else if (n < 0 && errno == EFAULT) {
-			atomic_fetch_add_explicit(&m->efaults, 1, memory_order_relaxed);
-		} else {
-			atomic_store_explicit(&m->last_errno, errno, memory_order_relaxed);
-			atomic_fetch_add_explicit(&m->errors, 1, memory_order_relaxed);
-		}
-		atomic_fetch_add_explicit(&m->calls, 1, memory_order_relaxed);
-		if (!announced)
-			mmr_crew_running(crew, i);
-		announced = true;
-		/* the next THP, at another offset inside it */
-		off = (off + pmd + WALK_CHUNK) % span;
-		off -= off % mmr_page_size();
-	}
-}
-
-static void touch(struct munmap_threads_state *s, struct mmr_crew *crew, unsigned i)
-{
-	volatile char *buf = s->members[i].buf;
-	bool announced = false;
-
-	while (!mmr_crew_stopping(crew)) {
-		for (uint64_t off = 0; off < s->buffer; off += 64)
-			buf[off]++;
-		if (!announced)
-			mmr_crew_running(crew, i);
-		announced = true;
-	}
-}
-
-static void member_fn(struct mmr_crew *crew, unsigned i, void *arg)
+/* One vmsplice(): references on the pages through GUP-fast, a lockless
+ * walk of the page tables that munmap or MADV_DONTNEED tears down under it. */
+static int walk_unit(struct mmr_crew *crew, unsigned i, void *arg)
 {
 	struct munmap_threads_state *s = arg;
+	struct member *m = &s->members[i];
+	uint64_t pmd = mmr_pmd_size(), span = s->len - WALK_CHUNK + 1;
+	struct iovec iov = { s->base + m->off, WALK_CHUNK };
+	ssize_t n = vmsplice(m->pipe[1], &iov, 1, SPLICE_F_NONBLOCK);
 
-	switch (s->mode) {
-	case MODE_SPIN:
-		mmr_crew_running(crew, i);
-		while (!mmr_crew_stopping(crew))
-			; /* user mode on this CPU, with this mm loaded */
-		break;
-	case MODE_TOUCH:
-		touch(s, crew, i);
-		break;
-	case MODE_WALK:
-		walk(s, crew, i);
-		break;
-	case MODE_SLEEP:
-		mmr_crew_running(crew, i);
-		mmr_crew_wait_stop(crew);
-		break;
+	(void)crew;
+	if (n > 0) {
+		drain(s, m, (size_t)n);
+	} else if (n < 0 && errno == EFAULT) {
+		atomic_fetch_add_explicit(&m->efaults, 1, memory_order_relaxed);
+	} else {
+		atomic_store_explicit(&m->last_errno, errno, memory_order_relaxed);
+		atomic_fetch_add_explicit(&m->errors, 1, memory_order_relaxed);
 	}
+	/* the next THP, at another offset inside it */
+	m->off = (m->off + pmd + WALK_CHUNK) % span;
+	m->off -= m->off % mmr_page_size();
+	return 0;
 }
+
+/* One pass of writes over the thread's private buffer. */
+static int touch_unit(struct mmr_crew *crew, unsigned i, void *arg)
+{
+	struct munmap_threads_state *s = arg;
+	volatile char *buf = s->members[i].buf;
+
+	(void)crew;
+	for (uint64_t off = 0; off < s->buffer; off += 64)
+		buf[off]++;
+	return 0;
+}
+
+/* Nothing: a busy loop in user mode on this CPU, with this mm loaded. */
+static int spin_unit(struct mmr_crew *crew, unsigned i, void *arg)
+{
+	(void)crew, (void)i, (void)arg;
+	return 0;
+}
+
+/* Blocked, off the CPU, until parked: the control. */
+static int sleep_unit(struct mmr_crew *crew, unsigned i, void *arg)
+{
+	(void)i, (void)arg;
+	mmr_crew_wait_stop(crew);
+	return 0;
+}
+
+static const mmr_crew_unit mode_units[] = {
+	[MODE_SPIN] = spin_unit,
+	[MODE_TOUCH] = touch_unit,
+	[MODE_WALK] = walk_unit,
+	[MODE_SLEEP] = sleep_unit,
+};
 
 /* ---- the case ---- */
 
@@ -344,6 +336,7 @@ static int munmap_threads_setup(struct mmr_ctx *ctx)
 {
 	const struct munmap_threads_params *p = mmr_params(ctx);
 	struct munmap_threads_state *s = mmr_state(ctx);
+	struct mmr_crew_group group;
 	int ret;
 
 	s->devnull = -1;
@@ -365,7 +358,9 @@ static int munmap_threads_setup(struct mmr_ctx *ctx)
 	ret = setup_members(ctx, s);
 	if (ret)
 		return ret;
-	ret = mmr_crew_start(ctx, s->nthreads, p->mode, member_fn, s, CREW_DEADLINE_S, &s->crew);
+	/* named after their mode (walk-0...), off the CPU that times op */
+	group = (struct mmr_crew_group){ p->mode, s->nthreads, mode_units[s->mode], s };
+	ret = mmr_crew_start(ctx, &group, 1, MMR_CREW_BESIDE_MAIN, CREW_DEADLINE_S, &s->crew);
 	if (ret == -ENOMEM && !s->crew)
 		return -ENOMEM;
 	if (ret)
@@ -393,7 +388,7 @@ static int munmap_threads_prepare(struct mmr_ctx *ctx)
 	/* walkers start spread evenly over the region's PMD extents */
 	extents = s->len / pmd ? s->len / pmd : 1;
 	for (unsigned i = 0; s->mode == MODE_WALK && i < s->nthreads; i++)
-		s->members[i].start = (i * extents / s->nthreads) * pmd % (s->len - WALK_CHUNK + 1);
+		s->members[i].off = (i * extents / s->nthreads) * pmd % (s->len - WALK_CHUNK + 1);
 	return 0;
 }
 
@@ -442,7 +437,7 @@ static void walker_totals(const struct munmap_threads_state *s, uint64_t *calls,
 {
 	*calls = *efaults = 0;
 	for (unsigned i = 0; s->mode == MODE_WALK && i < s->nthreads; i++) {
-		*calls += atomic_load_explicit(&s->members[i].calls, memory_order_relaxed);
+		*calls += mmr_crew_units(s->crew, i);
 		*efaults += atomic_load_explicit(&s->members[i].efaults, memory_order_relaxed);
 	}
 }
@@ -521,19 +516,12 @@ static void munmap_threads_teardown(struct mmr_ctx *ctx)
 	struct munmap_threads_state *s = mmr_state(ctx);
 	uint64_t errors = 0;
 	int last = 0;
-	char err[320];
 
 	if (s->crew) { /* where they ran: pinned, or where they said they ran */
 		mmr_extra_u64(ctx, "other_cpus", mmr_crew_other_cpus(s->crew));
 		mmr_extra_u64(ctx, "threads_on_main_cpu", mmr_crew_on_main_cpu(s->crew));
 	}
-	if (s->crew && mmr_crew_finish(s->crew, err, sizeof(err))) {
-		mmr_fail(ctx, "%s", err);
-		return; /* that thread may still use the members: leave them */
-	}
-	if (s->crew)
-		mmr_extra_u64(ctx, "threads_joined", s->nthreads);
-	if (s->mode == MODE_WALK && s->nthreads) {
+	if (s->crew && s->mode == MODE_WALK) {
 		uint64_t calls, efaults;
 
 		/* every repetition, the op and the moments around it */
@@ -541,6 +529,12 @@ static void munmap_threads_teardown(struct mmr_ctx *ctx)
 		mmr_extra_u64(ctx, "walker_calls_total", calls);
 		mmr_extra_u64(ctx, "walker_efaults_total", efaults);
 	}
+	if (s->crew && mmr_crew_finish(s->crew)) {
+		mmr_fail(ctx, "%s", mmr_crew_error(s->crew));
+		return; /* that thread may still use the members: leave them */
+	}
+	if (s->crew)
+		mmr_extra_u64(ctx, "threads_joined", s->nthreads);
 	for (unsigned i = 0; s->members && i < s->nthreads; i++) {
 		struct member *m = &s->members[i];
 
