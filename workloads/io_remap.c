@@ -40,11 +40,12 @@
  * behind, whatever kills the case. Only where O_TMPFILE is not supported is
  * a named file created and unlinked at once.
  *
- * The threads are a fleet (mmrepro/fleet.h): the main thread watches them
- * during the timed window and reports progress only when every one of them
- * has finished a unit since the last report, so one stuck thread is a stall:
- * the harness then records every task's kernel stack (threads are named
- * io<N>, churn<N>, fault<N>), kills the case and moves on.
+ * The threads are a crew (mmrepro/crew.h) run for `duration` seconds: the
+ * main thread watches them during the timed window and reports progress
+ * only when every one of them has finished a unit since the last report, so
+ * one stuck thread is a stall: the harness then records every task's kernel
+ * stack (threads are named io-<N>, churn-<N>, fault-<N>), kills the case and
+ * moves on.
  *
  * This file is the scenario (parameters, planning, repetitions, metrics);
  * io_remap_io.c has the file, the buffers and the units of work.
@@ -66,6 +67,10 @@
 
 #define LOCK_TOP   10 /* most contended lock classes kept in the report */
 #define DISK_SLACK (64 * MMR_MiB)
+/* A thread that does not answer within this long fails the case by name.
+ * Longer than the default stall_timeout, so that a thread stuck in the
+ * kernel is caught first as a stall, with every task's kernel stack. */
+#define CREW_DEADLINE_S 60
 
 static const char *const io_modes[] = { "sync", "uring", "uring-fixed", NULL };
 static const char *const buffer_modes[] = { "memfd", "self", NULL };
@@ -269,28 +274,21 @@ static void *zalloc_aligned(size_t n, size_t size)
 	return p;
 }
 
-static int start_fleet(struct mmr_ctx *ctx, struct io_remap_state *s)
+static int start_crew(struct mmr_ctx *ctx, struct io_remap_state *s)
 {
 	const struct io_remap_params *p = s->p;
-	char name[16];
-	int ret = 0;
+	const struct mmr_crew_group groups[] = {
+		{ "io", (unsigned)p->io_threads, io_remap_io_unit, s },
+		{ "churn", (unsigned)p->churn_threads, io_remap_churn_unit, s },
+		{ "fault", (unsigned)p->fault_threads, io_remap_fault_unit, s },
+	};
+	/* the main thread only watches: the threads may use its CPU too */
+	int ret = mmr_crew_start(ctx, groups, MMR_ARRAY_SIZE(groups), MMR_CREW_ALL_CPUS,
+				 CREW_DEADLINE_S, &s->crew);
 
-	s->fleet = mmr_fleet_new(ctx);
-	if (!s->fleet)
+	if (ret == -ENOMEM && !s->crew)
 		return -ENOMEM;
-	for (unsigned i = 0; !ret && i < (unsigned)p->io_threads; i++) {
-		snprintf(name, sizeof(name), "io%u", i);
-		ret = mmr_fleet_add(s->fleet, name, io_remap_io_unit, &s->io[i]);
-	}
-	for (unsigned i = 0; !ret && i < (unsigned)p->churn_threads; i++) {
-		snprintf(name, sizeof(name), "churn%u", i);
-		ret = mmr_fleet_add(s->fleet, name, io_remap_churn_unit, &s->churn[i]);
-	}
-	for (unsigned i = 0; !ret && i < (unsigned)p->fault_threads; i++) {
-		snprintf(name, sizeof(name), "fault%u", i);
-		ret = mmr_fleet_add(s->fleet, name, io_remap_fault_unit, &s->fault[i]);
-	}
-	return ret ? mmr_fail(ctx, "starting threads: %s", strerror(-ret)) : 0;
+	return ret ? mmr_fail(ctx, "starting threads: %s", mmr_crew_error(s->crew)) : 0;
 }
 
 static int setup_side_threads(struct mmr_ctx *ctx, struct io_remap_state *s)
@@ -298,13 +296,13 @@ static int setup_side_threads(struct mmr_ctx *ctx, struct io_remap_state *s)
 	const struct io_remap_params *p = s->p;
 
 	for (unsigned i = 0; i < (unsigned)p->churn_threads; i++)
-		s->churn[i] = (struct side_thread){ .s = s, .idx = i, .rng = mmr_random(ctx) | 1 };
+		s->churn[i] = (struct side_thread){ .idx = i, .rng = mmr_random(ctx) | 1 };
 	for (unsigned i = 0; i < (unsigned)p->fault_threads; i++) {
 		struct side_thread *f = &s->fault[i];
 		void *m = mmap(NULL, p->fault_size, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-		*f = (struct side_thread){ .s = s, .idx = i };
+		*f = (struct side_thread){ .idx = i };
 		if (m == MAP_FAILED)
 			return mmr_fail(ctx, "mmap of fault memory: %s", strerror(errno));
 		f->region = m;
@@ -363,7 +361,7 @@ static int io_remap_setup(struct mmr_ctx *ctx)
 	mmr_lockstat_free(&probe);
 	mmr_extra_str(ctx, "lock_stat", s->lockstat_on ? "collected" : why);
 	mmr_extra_u64(ctx, "range_per_io_thread_bytes", s->span);
-	return start_fleet(ctx, s);
+	return start_crew(ctx, s);
 }
 
 /* ---- a repetition ---- */
@@ -497,14 +495,14 @@ static int io_remap_run(struct mmr_ctx *ctx)
 		locks = mmr_lockstat_read(&before, why, sizeof(why)) == 0;
 	getrusage(RUSAGE_SELF, &r0);
 	mmr_op_begin(ctx, "io");
-	failed = mmr_fleet_run(s->fleet, s->p->duration) != 0;
+	failed = mmr_crew_run_for(s->crew, s->p->duration) != 0;
 	secs = (double)mmr_op_end(ctx) / 1e9;
 	getrusage(RUSAGE_SELF, &r1);
 	if (locks && !failed)
 		sample_locks(ctx, s, &before);
 	mmr_lockstat_free(&before);
 	if (failed)
-		return mmr_fail(ctx, "%s", mmr_fleet_error(s->fleet));
+		return mmr_fail(ctx, "%s", mmr_crew_error(s->crew));
 	sample_all(ctx, s, secs, &r0, &r1);
 	return 0;
 }
@@ -518,7 +516,10 @@ static void io_remap_teardown(struct mmr_ctx *ctx)
 	if (!s->p)
 		return; /* setup never ran */
 	/* every thread joined first: nothing uses what is freed below */
-	mmr_fleet_free(s->fleet);
+	if (mmr_crew_finish(s->crew)) {
+		mmr_fail(ctx, "%s", mmr_crew_error(s->crew));
+		return; /* that thread may still use the buffers: leave them */
+	}
 	for (unsigned i = 0; s->io && i < (unsigned)s->p->io_threads; i++)
 		io_remap_free_buffers(s, &s->io[i]);
 	for (unsigned i = 0; s->fault && i < (unsigned)s->p->fault_threads; i++)

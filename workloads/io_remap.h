@@ -7,7 +7,7 @@
 #ifndef MMREPRO_WORKLOADS_IO_REMAP_H
 #define MMREPRO_WORKLOADS_IO_REMAP_H
 
-#include "mmrepro/fleet.h"
+#include "mmrepro/crew.h"
 #include "mmrepro/hist.h"
 #include "mmrepro/pattern.h"
 #include "mmrepro/workload.h"
@@ -58,7 +58,6 @@ struct side_thread { /* a churn or a fault thread */
 	uint64_t ops, pages, rng;
 	unsigned idx;
 	char *region; /* a fault thread's own memory */
-	struct io_remap_state *s;
 } __attribute__((aligned(64)));
 
 struct io_remap_state {
@@ -69,7 +68,7 @@ struct io_remap_state {
 	struct mmr_pattern pat;
 	struct io_thread *io;
 	struct side_thread *churn, *fault;
-	struct mmr_fleet *fleet;
+	struct mmr_crew *crew;
 	int stall_pipe[2];
 	bool lockstat_on;
 	json_t *lock_top; /* summed over timed repetitions */
@@ -84,9 +83,9 @@ int io_remap_fill_file(struct mmr_ctx *ctx, struct io_remap_state *s);
 int io_remap_setup_buffers(struct mmr_ctx *ctx, struct io_remap_state *s, struct io_thread *t);
 int io_remap_setup_ring(struct mmr_ctx *ctx, struct io_remap_state *s, struct io_thread *t);
 void io_remap_free_buffers(struct io_remap_state *s, struct io_thread *t);
-/* units of work for the fleet */
-int io_remap_io_unit(void *io_thread);
-int io_remap_churn_unit(void *side_thread);
-int io_remap_fault_unit(void *side_thread);
+/* units of work of the crew's members: member i of its group, arg is the state */
+int io_remap_io_unit(struct mmr_crew *crew, unsigned i, void *arg);
+int io_remap_churn_unit(struct mmr_crew *crew, unsigned i, void *arg);
+int io_remap_fault_unit(struct mmr_crew *crew, unsigned i, void *arg);
 
 #endif

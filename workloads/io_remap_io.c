@@ -283,15 +283,15 @@ static int transfer(struct io_thread *t, enum dir d, struct buf *b, char *buf, s
 			done += (size_t)n;
 		} else if (n == -EFAULT) {
 			t->efault[d]++;
-			if (mmr_fleet_failed(s->fleet))
+			if (mmr_crew_failed(s->crew))
 				return -ECANCELED; /* a churn thread failed: no retry helps */
 			pthread_mutex_lock(&b->churn_lock);
 			pthread_mutex_unlock(&b->churn_lock);
 		} else if (n != -EINTR && n != -EAGAIN) {
-			mmr_fleet_fail(s->fleet, "io thread %u: %s of %zu bytes at offset %llu: %s",
-				       t->idx, d == WR ? "write" : "read", len - done,
-				       (unsigned long long)(off + done),
-				       n ? strerror((int)-n) : "returned 0");
+			mmr_crew_fail(s->crew, "io thread %u: %s of %zu bytes at offset %llu: %s",
+				      t->idx, d == WR ? "write" : "read", len - done,
+				      (unsigned long long)(off + done),
+				      n ? strerror((int)-n) : "returned 0");
 			return n ? (int)n : -EIO;
 		}
 	}
@@ -309,9 +309,9 @@ static int read_back(struct io_thread *t, uint64_t off, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			mmr_fleet_fail(t->s->fleet, "io thread %u: reading back offset %llu: %s",
-				       t->idx, (unsigned long long)(off + done),
-				       n ? strerror(errno) : "unexpected end of file");
+			mmr_crew_fail(t->s->crew, "io thread %u: reading back offset %llu: %s",
+				      t->idx, (unsigned long long)(off + done),
+				      n ? strerror(errno) : "unexpected end of file");
 			return -EIO;
 		}
 		done += (size_t)n;
@@ -320,10 +320,10 @@ static int read_back(struct io_thread *t, uint64_t off, size_t len)
 }
 
 /* One block: the next generation in, through the churned buffers, checked. */
-int io_remap_io_unit(void *arg)
+int io_remap_io_unit(struct mmr_crew *crew, unsigned i, void *arg)
 {
-	struct io_thread *t = arg;
-	struct io_remap_state *s = t->s;
+	struct io_remap_state *s = arg;
+	struct io_thread *t = &s->io[i];
 	const struct io_remap_params *p = s->p;
 	uint64_t off = t->base + t->next, bo = s->self ? t->next : 0;
 	size_t len = p->io_size;
@@ -346,8 +346,8 @@ int io_remap_io_unit(void *arg)
 		t->flipped = true;
 	}
 	if (mmr_pattern_check(&s->pat, check, len, off, t->gen, &e)) {
-		mmr_fleet_fail(s->fleet, "corrupted data: io thread %u, file offset %llu: %s",
-			       t->idx, (unsigned long long)e.offset, e.what);
+		mmr_crew_fail(crew, "corrupted data: io thread %u, file offset %llu: %s", t->idx,
+			      (unsigned long long)e.offset, e.what);
 		return -EILSEQ;
 	}
 	t->verified += len;
@@ -374,10 +374,10 @@ static uint64_t xorshift(uint64_t *x)
 }
 
 /* Change the mapping of a page range inside the block an io thread copies. */
-int io_remap_churn_unit(void *arg)
+int io_remap_churn_unit(struct mmr_crew *crew, unsigned i, void *arg)
 {
-	struct side_thread *c = arg;
-	struct io_remap_state *s = c->s;
+	struct io_remap_state *s = arg;
+	struct side_thread *c = &s->churn[i];
 	const struct io_remap_params *p = s->p;
 	uint64_t r = xorshift(&c->rng), page = mmr_page_size(), npages = p->io_size / page;
 	struct io_thread *t = &s->io[r % (uint64_t)p->io_threads];
@@ -414,8 +414,8 @@ int io_remap_churn_unit(void *arg)
 	}
 	pthread_mutex_unlock(&b->churn_lock);
 	if (ret) {
-		mmr_fleet_fail(s->fleet, "churn thread %u: %s of %zu bytes at %p: %s", c->idx, kind,
-			       len, (void *)addr, strerror(-ret));
+		mmr_crew_fail(crew, "churn thread %u: %s of %zu bytes at %p: %s", c->idx, kind, len,
+			      (void *)addr, strerror(-ret));
 		return ret;
 	}
 	c->ops++;
@@ -423,11 +423,13 @@ int io_remap_churn_unit(void *arg)
 }
 
 /* Fault every page of the thread's own memory in, then zap it all. */
-int io_remap_fault_unit(void *arg)
+int io_remap_fault_unit(struct mmr_crew *crew, unsigned i, void *arg)
 {
-	struct side_thread *f = arg;
-	uint64_t page = mmr_page_size(), size = f->s->p->fault_size;
+	struct io_remap_state *s = arg;
+	struct side_thread *f = &s->fault[i];
+	uint64_t page = mmr_page_size(), size = s->p->fault_size;
 
+	(void)crew;
 	for (uint64_t at = 0; at < size; at += page)
 		FORCE_READ(f->region[at]) = 1; /* a write fault */
 	madvise(f->region, size, MADV_DONTNEED);

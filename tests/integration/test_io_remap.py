@@ -65,7 +65,7 @@ def case_child(mmrepro_pid, timeout=60):
                          for tid in os.listdir(f"/proc/{pid}/task")}
             except OSError:
                 continue
-            if "io0" in names:
+            if "io-0" in names:
                 return pid
         time.sleep(0.05)
     return None
@@ -160,6 +160,10 @@ with t.machine_lock(), t.tmpdir() as d:
     t.check(all(v > 0 for v in metric(mprot, "churn_ops_per_s")), "mprotect churn ran")
     t.check(all(v > 0 for v in metric(mix, "fault_pages_per_s")), "fault threads faulted")
     t.check(len(mix["placement"]) == 1 + 1 + 2 + 1, f"every thread placed: {mix['placement']}")
+    # the main thread only watches: the threads spread over every CPU, its own too
+    used = {x["cpu"] for x in mix["placement"]}
+    t.check(len(used) == min(len(os.sched_getaffinity(0)), len(mix["placement"])),
+            f"threads on every CPU: {mix['placement']}")
 
     # the checker can fail: one flipped byte fails the case with its offset
     cases = run_cases(d, "flip", {"cases": [
@@ -182,9 +186,12 @@ with t.machine_lock(), t.tmpdir() as d:
     t.check(c0["status"] == "failed" and (c0["reason"] or "").startswith("stalled: no progress"),
             f"stall: {c0['status']} {c0['reason']}")
     tasks = [task for proc in c0.get("hang", {}).values() for task in proc.values()]
-    io0 = [x for x in tasks if (x.get("comm") or "").strip() == "io0"]
-    t.check(io0 and "pipe_read" in io0[0]["stack"],
-            f"stall: the stuck io thread's kernel stack: {io0 or tasks}")
+    stuck = [x for x in tasks if (x.get("comm") or "").strip() == "io-0"]
+    t.check(stuck and "pipe_read" in stuck[0]["stack"],
+            f"stall: the stuck io thread's kernel stack: {stuck or tasks}")
+    # every crew thread is in the report under its name
+    comms = {(x.get("comm") or "").strip() for x in tasks}
+    t.check({"io-0", "churn-0"} <= comms, f"stall: thread names in the hang report: {comms}")
     t.check(c1["status"] == "ok", f"the case after a stall: {c1['status']} {c1['reason']}")
     check_empty(fsdir, "after a stalled case")
 
