@@ -13,6 +13,7 @@ int mmr_cmd_run(int argc, char **argv);
 int mmr_cmd_list(int argc, char **argv);
 int mmr_cmd_env(int argc, char **argv);
 int mmr_cmd_restore(int argc, char **argv);
+int mmr_cmd_vm(int argc, char **argv);
 
 /* The exit-code table, shared by every --help. */
 extern const char mmr_exit_codes_help[];
