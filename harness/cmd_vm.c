@@ -25,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define QEMU_OVERHEAD (512 * MMR_MiB) /* qemu's own memory beside the guest's */
-#define GUEST_REPORT  "/tmp/report.json"
+#define QEMU_OVERHEAD (512 * MMR_MiB)	   /* qemu's own memory beside the guest's */
+#define GUEST_REPORT  "/mmrvm/report.json" /* scripts/vm-init sends it */
 
 struct vm_opts {
 	const char *kernel, *debian, *append, *output, *log;
@@ -68,7 +68,8 @@ static void vm_usage(FILE *f)
 		"                        --kvm-probe time, else TCG with a warning). TCG runs\n"
 		"                        single-threaded: multi-threaded TCG oopses 6.12 at boot\n"
 		"                        now and then. TCG timings are not hardware timings.\n"
-		"      --kvm-probe DUR   how long a KVM guest gets to reach /init (default 30s)\n"
+		"      --kvm-probe DUR   how long a KVM guest gets to reach /init (default 20s);\n"
+		"                        a failure is remembered until the host reboots\n"
 		"  -a, --append ARGS     more kernel command line (after console=ttyS0 panic=-1\n"
 		"                        quiet rdinit=/init)\n"
 		"  -o, --output FILE     the report (default reports/runs/vm-<config>-<release>-\n"
@@ -82,7 +83,8 @@ static void vm_usage(FILE *f)
 		"  -v, --verbose         stream the kernel's boot messages and qemu's command too\n"
 		"  -h, --help            this text\n\n"
 		"Environment: MMREPRO_CACHE_DIR (default /var/cache/mmrepro) holds kernels/ and\n"
-		"initramfs/; MMREPRO_QEMU names the qemu binary (default qemu-system-x86_64).\n\n"
+		"initramfs/; MMREPRO_QEMU names the qemu binary (default qemu-system-x86_64);\n"
+		"the run's scratch directory goes in TMPDIR (default /tmp) and is removed.\n\n"
 		"Exit status: the guest mmrepro's own (below) when it answered; 10 when the\n"
 		"guest failed: it panicked, never answered, timed out or sent garbage (the\n"
 		"console log says more).\n\n%s",
@@ -612,7 +614,9 @@ static char *default_report(const struct guest_cmd *g, const struct mmr_vm_kerne
 static int boot(const struct vm_opts *o, struct guest_cmd *g, struct mmr_vm_kernel *k,
 		const char *base)
 {
-	char run_dir[] = "/tmp/mmrepro-vm-XXXXXX", err[1024], why[256];
+	char *run_dir = mmr_strdup_printf("%s/mmrepro-vm-XXXXXX",
+					  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	char err[1024], why[256];
 	struct mmr_vm_boot b = { .k = k,
 				 .append = o->append,
 				 .cpus = o->cpus,
@@ -639,9 +643,17 @@ static int boot(const struct vm_opts *o, struct guest_cmd *g, struct mmr_vm_kern
 		if (mmr_verbose)
 			mmr_info("vm: %s: using TCG", why);
 		accel = MMR_VM_TCG;
+	} else if (accel == MMR_VM_AUTO && mmr_vm_kvm_failed_before(k, why, sizeof(why))) {
+		fallback = strdup(why);
+		mmr_warn("vm: KVM failed this kernel earlier since the host booted (%s); using "
+			 "TCG",
+			 why);
+		accel = MMR_VM_TCG;
 	}
-	if (!mkdtemp(run_dir)) {
-		mmr_err("vm: cannot make a directory in /tmp: %s", strerror(errno));
+	if (!run_dir || !mkdtemp(run_dir)) {
+		mmr_err("vm: cannot make a run directory %s: %s", run_dir ? run_dir : "",
+			strerror(errno));
+		free(run_dir);
 		return MMR_EXIT_INTERNAL;
 	}
 	initrd = mmr_strdup_printf("%s/initrd.cpio", run_dir);
@@ -702,6 +714,7 @@ static int boot(const struct vm_opts *o, struct guest_cmd *g, struct mmr_vm_kern
 				: "qemu stopped before the guest reached /init");
 		mmr_warn("vm: under KVM %s; falling back to TCG (--accel tcg skips this probe)",
 			 fallback);
+		mmr_vm_kvm_remember_failure(k, fallback);
 		mmr_vm_channel_free(&r.ch);
 		accel = MMR_VM_TCG;
 		if (logf)
@@ -721,6 +734,7 @@ out:
 	if (logf)
 		fclose(logf);
 	nftw(run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(run_dir);
 	free(initrd);
 	free(report);
 	free(log);
@@ -735,7 +749,7 @@ int mmr_cmd_vm(int argc, char **argv)
 			     .mem = 4 * MMR_GiB,
 			     .timeout = 2 * 3600,
 			     .boot_timeout = 180,
-			     .kvm_probe = 30 };
+			     .kvm_probe = 20 };
 	struct guest_cmd g = { 0 };
 	struct mmr_vm_kernel k;
 	struct mmr_memguard mg;

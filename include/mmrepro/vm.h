@@ -166,6 +166,9 @@ int mmr_vm_boot_once(const struct mmr_vm_boot *b, enum mmr_vm_accel accel, struc
 const char *mmr_vm_accel_name(enum mmr_vm_accel a);
 /* Is /dev/kvm there and answering (KVM_GET_API_VERSION)? why says if not. */
 bool mmr_vm_kvm_usable(char *why, size_t len);
+/* Did KVM fail to boot this kernel image since the host booted? why: how. */
+bool mmr_vm_kvm_failed_before(const struct mmr_vm_kernel *k, char *why, size_t len);
+void mmr_vm_kvm_remember_failure(const struct mmr_vm_kernel *k, const char *why);
 /* The qemu binary's version line, for the report. */
 void mmr_vm_qemu_version(const char *qemu, char *buf, size_t len);
 
