@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,7 +215,7 @@ static int parse_opts(int argc, char **argv, struct vm_opts *o)
 
 struct guest_cmd {
 	char **argv;
-	int argc;
+	size_t argc;
 	char **files; /* host config files the guest must see at the same path */
 	size_t nfiles;
 	bool want_report;
@@ -307,7 +306,12 @@ static int prepare_run(struct guest_cmd *g, int argc, char **argv)
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+		if (!strncmp(a, "--set=", 6) || !strncmp(a, "--scale=", 8) ||
+		    !strncmp(a, "--output=", 9)) {
+			mmr_err("vm: run %s: write \"%.*s VALUE\" (two words) after --", a,
+				(int)strcspn(a, "="), a);
+			ret = -EINVAL;
+		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
 			/* run's -o is where the report lands on the host */
 			if (!val || g->output) {
 				mmr_err("vm: run %s: %s", a,
@@ -365,18 +369,18 @@ static int prepare_run(struct guest_cmd *g, int argc, char **argv)
 
 			ret = collect_config(g, target);
 			if (!ret && realpath(target, real))
-				ret = add_string(&g->argv, (size_t *)&g->argc, real);
+				ret = add_string(&g->argv, &g->argc, real);
 		} else {
-			ret = add_string(&g->argv, (size_t *)&g->argc, argv[i]);
+			ret = add_string(&g->argv, &g->argc, argv[i]);
 		}
 	}
 	if (!g->config_name)
-		g->config_name = strdup(basename((char *)target));
+		g->config_name = strdup(strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
 	g->want_report = !dry;
 	if (!ret && g->want_report) {
-		ret = add_string(&g->argv, (size_t *)&g->argc, "-o");
+		ret = add_string(&g->argv, &g->argc, "-o");
 		if (!ret)
-			ret = add_string(&g->argv, (size_t *)&g->argc, GUEST_REPORT);
+			ret = add_string(&g->argv, &g->argc, GUEST_REPORT);
 	}
 	return ret;
 }
@@ -395,14 +399,14 @@ static int prepare_guest(struct guest_cmd *g, int argc, char **argv)
 		return -EINVAL;
 	}
 	for (int i = 0; i < argc; i++)
-		if (add_string(&g->argv, (size_t *)&g->argc, argv[i]))
+		if (add_string(&g->argv, &g->argc, argv[i]))
 			return -ENOMEM;
 	return 0;
 }
 
 static void free_guest(struct guest_cmd *g)
 {
-	free_strings(g->argv, (size_t)g->argc);
+	free_strings(g->argv, g->argc);
 	free_strings(g->files, g->nfiles);
 	free(g->config_name);
 }
@@ -627,7 +631,7 @@ static int boot(const struct vm_opts *o, struct guest_cmd *g, struct mmr_vm_kern
 				 .quiet = o->quiet,
 				 .verbose = mmr_verbose };
 	struct mmr_vm_guest guest = { .argv = g->argv,
-				      .argc = g->argc,
+				      .argc = (int)g->argc,
 				      .k = k,
 				      .files = g->files,
 				      .nfiles = g->nfiles,
@@ -770,8 +774,9 @@ int mmr_cmd_vm(int argc, char **argv)
 		free_guest(&g);
 		return MMR_EXIT_USAGE;
 	}
-	if (o.kernel ? mmr_vm_kernel_check(o.kernel, &k, err, sizeof(err))
-		     : mmr_vm_kernel_debian(o.debian, mmr_vm_cache_dir(), &k, err, sizeof(err))) {
+	if ((o.kernel ? mmr_vm_kernel_check(o.kernel, &k, err, sizeof(err))
+		      : mmr_vm_kernel_debian(o.debian, mmr_vm_cache_dir(), &k, err, sizeof(err))) ||
+	    mmr_vm_kernel_requirements(&k, err, sizeof(err))) {
 		mmr_err("vm: %s", err);
 		free_guest(&g);
 		return MMR_EXIT_USAGE;

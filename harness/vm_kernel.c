@@ -117,6 +117,49 @@ int mmr_vm_kernel_check(const char *path, struct mmr_vm_kernel *k, char *err, si
 	return 0;
 }
 
+/*
+ * What a guest needs built in, since it loads no modules: the serial console
+ * and second port, the initramfs and /init as a script, and what vm-init
+ * mounts. A kernel config that lacks one is refused before qemu starts,
+ * rather than diagnosed from a guest that never answers.
+ */
+static const char *const required_kconfig[] = {
+	"CONFIG_64BIT",		      /* the guest runs this x86_64 mmrepro */
+	"CONFIG_BLK_DEV_INITRD",      /* the initramfs */
+	"CONFIG_BINFMT_ELF",	      /* busybox, mmrepro */
+	"CONFIG_BINFMT_SCRIPT",	      /* /init */
+	"CONFIG_SERIAL_8250",	      /* ttyS0 and the report channel ttyS1 */
+	"CONFIG_SERIAL_8250_CONSOLE", /* progress and panics on ttyS0 */
+	"CONFIG_DEVTMPFS",	      /* what vm-init mounts */
+	"CONFIG_PROC_FS",
+	"CONFIG_SYSFS",
+};
+
+int mmr_vm_kernel_requirements(const struct mmr_vm_kernel *k, char *err, size_t errlen)
+{
+	char *text = k->config[0] ? mmr_slurp(k->config, NULL) : NULL;
+
+	if (!text)
+		return 0; /* no config to read: the boot will tell */
+	for (size_t i = 0; i < MMR_ARRAY_SIZE(required_kconfig); i++) {
+		char key[64], *at;
+
+		snprintf(key, sizeof(key), "\n%s=", required_kconfig[i]);
+		at = strstr(text, key);
+		if (at && at[strlen(key)] == 'y')
+			continue;
+		snprintf(err, errlen,
+			 "--kernel %s: its config (%s) has %s%s: mmrepro's guests load no "
+			 "modules and need it built in (=y)",
+			 k->path, k->config, required_kconfig[i],
+			 at ? (at[strlen(key)] == 'm' ? "=m" : " set oddly") : " unset");
+		free(text);
+		return -EINVAL;
+	}
+	free(text);
+	return 0;
+}
+
 int mmr_vm_capture(char *const argv[], char *out, size_t len, bool quiet)
 {
 	posix_spawn_file_actions_t fa;

@@ -31,6 +31,8 @@ struct mmr_vm_kernel {
 /* Check that path is an x86 bzImage and read its release string; look for
  * its kernel config beside it. Returns 0 or -EINVAL with err filled. */
 int mmr_vm_kernel_check(const char *path, struct mmr_vm_kernel *k, char *err, size_t errlen);
+/* When its config is known, check it has what a guest needs built in. */
+int mmr_vm_kernel_requirements(const struct mmr_vm_kernel *k, char *err, size_t errlen);
 /* Fetch (or find cached) a Debian cloud kernel by series, ABI or package
  * name through scripts/mmrepro-debian-kernel; fills k. */
 int mmr_vm_kernel_debian(const char *want, const char *cache_dir, struct mmr_vm_kernel *k,

@@ -17,6 +17,8 @@ with t.tmpdir() as prefix:
     for path in (binary, os.path.join(share, "configs", "fork-anon.json"),
                  os.path.join(share, "configs", "suites", "quick.json"),
                  os.path.join(share, "reports", "report.schema.json"),
+                 os.path.join(share, "scripts", "vm-init"),
+                 os.path.join(share, "scripts", "mmrepro-debian-kernel"),
                  os.path.join(prefix, "share", "man", "man1", "mmrepro.1")):
         t.check(os.path.exists(path), f"not installed: {path}")
     with open(os.path.join(prefix, "share", "man", "man1", "mmrepro.1")) as f:

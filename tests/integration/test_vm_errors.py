@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """mmrepro vm on bad input and failing guests.
 
-A missing or non-kernel --kernel file, a guest kernel that panics, a guest
+A missing or non-kernel --kernel file, a kernel whose config lacks what
+the guest needs built in, a bad config, a guest kernel that panics, a guest
 that never answers, one that answers but never finishes, one whose report
 channel returns garbage, and a SIGTERM while the guest boots: each gives one
 clear error line and a non-zero exit (2 before booting, 10 for a failed
@@ -77,6 +78,16 @@ with t.machine_lock(), t.tmpdir() as d:
     with open(junk, "wb") as f:
         f.write(b"\x7fELF" + bytes(4096))
     fails("not a kernel", ["--kernel", junk], 2, ["--kernel", junk, "not an x86 kernel image"], d)
+    # a kernel whose config (a build tree's .config beside it) lacks a built-in
+    tree = os.path.join(d, "tree")
+    os.makedirs(tree)
+    shutil.copy(KERNEL, os.path.join(tree, "bzImage"))
+    with open(glob.glob(os.path.join(os.path.dirname(KERNEL), "config-*"))[0]) as f:
+        config = f.read()
+    with open(os.path.join(tree, ".config"), "w") as f:
+        f.write(config.replace("CONFIG_DEVTMPFS=y", "# CONFIG_DEVTMPFS is not set"))
+    fails("config", ["--kernel", os.path.join(tree, "bzImage")], 2,
+          ["CONFIG_DEVTMPFS unset", ".config", "built in (=y)"], d)
     p = t.run(["vm", "--kernel", KERNEL, "--", "run", "fork_anon", "--set", "size=12Q"], check_rc=2)
     t.check(last_line(p.stderr).endswith('expected a size like 512M or 1G in 2M..1T, got "12Q"')
             and "booting" not in p.stderr, f"a bad config is refused before booting: {p.stderr}")
