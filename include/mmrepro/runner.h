@@ -24,7 +24,8 @@ enum mmr_exit {
 	MMR_EXIT_RESTORE = 4,	  /* a knob could not be restored; the journal is kept */
 	MMR_EXIT_INTERNAL = 5,	  /* internal or I/O error (e.g. report not written) */
 	/* 6..9: the compare tool */
-	MMR_EXIT_GUEST = 10, /* vm: the guest failed (panic, no answer, timeout, garbage) */
+	/* vm: the guest failed (panic, no answer, timeout, garbage) */
+	MMR_EXIT_GUEST = 10,
 	/* 128+N: stopped by signal N, after cleanup */
 };
 
