@@ -130,13 +130,21 @@ with t.machine_lock(), t.tmpdir() as d:
                         f"{series} {b}: expected a skip naming the missing sysfs size, got "
                         f"{c.get('status')}: {c.get('reason')}")
 
-    # `env` in the guest: its stdout is ours, and no report is asked for
-    r = t.run(["vm", "--debian", "6.12", "--accel", "tcg", "--mem", "512M", "-q", "--", "env"],
+    # `env` in the guest under --accel auto: its stdout is ours, no report is
+    # asked for, and the accelerator is KVM only if the guest came up under it
+    # (else TCG, with a warning that says why)
+    r = t.run(["vm", "--debian", "6.12", "--accel", "auto", "--mem", "512M", "-q", "--", "env"],
               timeout=600, check_rc=0)
     try:
         env = json.loads(r.stdout)
-        t.check(env["kernel"]["release"].startswith("6.12.") and
-                env["virtualization"]["accelerator"] == "tcg", env["kernel"])
+        accel = env["virtualization"]["accelerator"]
+        t.check(env["kernel"]["release"].startswith("6.12.") and accel in ("kvm", "tcg"),
+                f"vm -- env: {env['kernel']} {accel}")
+        kvm_there = os.access("/dev/kvm", os.R_OK | os.W_OK)
+        warned = "falling back to TCG" in r.stderr or "KVM failed this kernel" in r.stderr
+        t.check(accel == "kvm" or not kvm_there or warned,
+                f"auto: TCG although /dev/kvm is there, and no warning: {r.stderr[-500:]}")
+        t.check(accel == "tcg" or kvm_there, "auto: KVM without /dev/kvm")
     except ValueError:
         t.check(False, f"vm -- env: stdout is not the fingerprint: {r.stdout[:300]}")
     t.check("guest|" not in r.stderr, f"-q must not stream the guest: {r.stderr[:300]}")
