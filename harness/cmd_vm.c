@@ -72,8 +72,7 @@ static void vm_usage(FILE *f)
 		"  -a, --append ARGS     more kernel command line (after console=ttyS0 panic=-1\n"
 		"                        quiet rdinit=/init)\n"
 		"  -o, --output FILE     the report (default reports/runs/vm-<config>-<release>-\n"
-		"                        <accel>-<time>.json); `run` only; run's own -o means\n"
-		"                        the same\n"
+		"                        <time>.json); `run` only; run's own -o means the same\n"
 		"      --log FILE        the guest console (default <report>.console.log)\n"
 		"      --boot-timeout D  give up when /init has not answered after D (default 3m)\n"
 		"  -t, --timeout D       give up when the guest has not finished after D\n"
@@ -465,11 +464,11 @@ static char *sibling(const char *report, const char *suffix)
 static int write_text(const char *path, const char *data, size_t len)
 {
 	char dir[PATH_MAX];
+	int ret;
 
 	mmr_vm_dirname(path, dir, sizeof(dir));
-	if (strcmp(dir, ".") && mmr_mkdirs(dir, 0755))
-		return -errno;
-	return mmr_write_atomic(path, data, len);
+	ret = strcmp(dir, ".") ? mmr_mkdirs(dir, 0755) : 0;
+	return ret ? ret : mmr_write_atomic(path, data, len);
 }
 
 /* The report as the guest wrote it, with the host's "vm" section added. */
@@ -488,7 +487,7 @@ static int save_report(const char *path, const struct mmr_vm_result *r, json_t *
 		return -EBADMSG;
 	}
 	json_object_set_new(rep, "vm", vm);
-	text = json_dumps(rep, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	text = json_dumps(rep, JSON_INDENT(2));
 	json_decref(rep);
 	if (!text)
 		return -ENOMEM;
@@ -597,8 +596,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path);
 }
 
-static char *default_report(const struct guest_cmd *g, const struct mmr_vm_kernel *k,
-			    enum mmr_vm_accel accel)
+static char *default_report(const struct guest_cmd *g, const struct mmr_vm_kernel *k)
 {
 	char stamp[32], name[128];
 	time_t t = time(NULL);
@@ -610,9 +608,8 @@ static char *default_report(const struct guest_cmd *g, const struct mmr_vm_kerne
 	for (char *p = name; *p; p++)
 		if (*p == '/' || *p == ' ')
 			*p = '_';
-	return mmr_strdup_printf("reports/runs/vm-%s-%s-%s-%s.json", name,
-				 k->release[0] ? k->release : "unknown", mmr_vm_accel_name(accel),
-				 stamp);
+	return mmr_strdup_printf("reports/runs/vm-%s-%s-%s.json", name,
+				 k->release[0] ? k->release : "unknown", stamp);
 }
 
 static int boot(const struct vm_opts *o, struct guest_cmd *g, struct mmr_vm_kernel *k,
@@ -664,7 +661,7 @@ static int boot(const struct vm_opts *o, struct guest_cmd *g, struct mmr_vm_kern
 	report = !g->want_report ? NULL
 		 : o->output	 ? strdup(o->output)
 		 : g->output	 ? strdup(g->output)
-				 : default_report(g, k, accel);
+				 : default_report(g, k);
 	log = o->log ? strdup(o->log) : report ? sibling(report, ".console.log") : NULL;
 	if (!initrd || (g->want_report && !report)) {
 		ret = MMR_EXIT_INTERNAL;
