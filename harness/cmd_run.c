@@ -2,7 +2,6 @@
 /* mmrepro run */
 #include "mmrepro/commands.h"
 #include "mmrepro/config.h"
-#include "mmrepro/memguard.h"
 #include "mmrepro/report.h"
 #include "mmrepro/runner.h"
 #include "mmrepro/util.h"
@@ -44,35 +43,34 @@ static void run_usage(FILE *f)
 
 static int dry_run(struct mmr_config *cfg)
 {
-	struct mmr_memguard g;
-	int refused = 0;
+	struct mmr_plan *plans = calloc(cfg->ncases ? cfg->ncases : 1, sizeof(*plans));
+	json_t *guard = NULL;
+	int fits;
 
-	if (mmr_memguard_read(&g))
+	if (!plans)
 		return MMR_EXIT_INTERNAL;
+	fits = mmr_plan_all(cfg, plans, &guard);
 	for (size_t i = 0; i < cfg->ncases; i++) {
-		struct mmr_plan plan;
 		char fp[32];
 		char *settings;
 
-		if (mmr_plan_case(&cfg->cases[i], &plan))
-			return MMR_EXIT_INTERNAL;
-		mmr_format_value((double)plan.footprint, "bytes", fp, sizeof(fp));
-		settings = json_dumps(plan.settings, JSON_COMPACT | JSON_SORT_KEYS);
+		mmr_format_value((double)plans[i].footprint, "bytes", fp, sizeof(fp));
+		settings = json_dumps(plans[i].settings, JSON_COMPACT | JSON_SORT_KEYS);
 		printf("[%zu/%zu] %s\n    footprint %s, %u reps + %u warm-up, settings %s\n", i + 1,
 		       cfg->ncases, cfg->cases[i].id, fp, cfg->cases[i].reps, cfg->cases[i].warmup,
 		       settings ? settings : "{}");
 		free(settings);
-		if (plan.invalid)
-			printf("    would be invalid: %s\n", plan.invalid);
-		else if (plan.skip)
-			printf("    would skip: %s\n", plan.skip);
-		else if (!mmr_memguard_fits(&g, plan.footprint)) {
-			printf("    does NOT fit the memory guard\n");
-			refused = 1;
-		}
-		mmr_plan_free(&plan);
+		if (plans[i].invalid)
+			printf("    would be invalid: %s\n", plans[i].invalid);
+		else if (plans[i].skip)
+			printf("    would skip: %s\n", plans[i].skip);
+		mmr_plan_free(&plans[i]);
 	}
-	return refused ? MMR_EXIT_REFUSED : MMR_EXIT_OK;
+	json_decref(guard);
+	free(plans);
+	if (fits == -ENOMEM)
+		return MMR_EXIT_REFUSED;
+	return fits ? MMR_EXIT_INTERNAL : MMR_EXIT_OK;
 }
 
 int mmr_cmd_run(int argc, char **argv)

@@ -353,14 +353,57 @@ static uint64_t scale_size(uint64_t v, enum mmr_scale s, const struct mmr_param 
 	return out < min ? min : out;
 }
 
+/* "fork_anon size=1G backing=thp-pte": the workload and the params the config chose. */
+static int set_case_id(struct mmr_case *c)
+{
+	char idbuf[2048], text[128];
+	size_t off = (size_t)snprintf(idbuf, sizeof(idbuf), "%s", c->w->name), i;
+	json_t *name;
+
+	json_array_foreach (c->shown, i, name) {
+		const char *n = json_string_value(name);
+
+		mmr_param_format(mmr_param_find(c->w->params, n), json_object_get(c->params, n),
+				 text, sizeof(text));
+		if (off < sizeof(idbuf))
+			off += (size_t)snprintf(idbuf + off, sizeof(idbuf) - off, " %s=%s", n,
+						text);
+	}
+	free(c->id);
+	c->id = strdup(idbuf);
+	return c->id ? 0 : -ENOMEM;
+}
+
+int mmr_case_shrink(struct mmr_case *c)
+{
+	bool shrunk = false;
+	json_t *name;
+	size_t i;
+
+	json_array_foreach (c->shrinkable, i, name) {
+		const struct mmr_param *prm = mmr_param_find(c->w->params, json_string_value(name));
+		uint64_t *f = (uint64_t *)((char *)c->pvals + prm->offset), min = 0;
+
+		if (prm->min)
+			mmr_parse_size(prm->min, &min);
+		if (*f / 2 < min || *f / 2 == 0)
+			continue;
+		*f /= 2;
+		json_object_set_new(c->params, prm->name, json_integer((json_int_t)*f));
+		shrunk = true;
+	}
+	if (!shrunk)
+		return -ERANGE;
+	return set_case_id(c);
+}
+
 /* Fill one case from proto + one matrix combination (combo: name -> value). */
 static int build_case(struct loader *L, struct proto *p, json_t *combo, const char *origin)
 {
 	struct mmr_config *cfg = L->cfg;
 	struct mmr_case *c;
 	const struct mmr_param *prm;
-	char perr[512], idbuf[2048], text[128];
-	size_t off;
+	char perr[512];
 
 	if (cfg->ncases >= MAX_CASES)
 		return fail(L, "%s: more than %d cases; split the config", origin, MAX_CASES);
@@ -369,12 +412,13 @@ static int build_case(struct loader *L, struct proto *p, json_t *combo, const ch
 	c->w = p->w;
 	c->origin = strdup(origin);
 	c->params = json_object();
+	c->shown = json_array();
+	c->shrinkable = json_array();
 	c->pvals = calloc(1, p->w->params_size ? p->w->params_size : 1);
 	c->settings = settings_as_strings(p->settings);
 	cfg->ncases++; /* counted now so mmr_config_free releases it on error */
 	if (!c->origin || !c->pvals)
 		return -ENOMEM;
-	off = (size_t)snprintf(idbuf, sizeof(idbuf), "%s", p->w->name);
 	for (prm = p->w->params; prm->name; prm++) {
 		json_t *v = json_object_get(combo, prm->name), *canon = NULL, *input;
 		bool explicit = true, from_set = json_object_get(p->from_set, prm->name) != NULL;
@@ -404,17 +448,13 @@ static int build_case(struct loader *L, struct proto *p, json_t *combo, const ch
 			*f = scale_size(*f, L->scale, prm);
 			json_decref(canon);
 			canon = json_integer((json_int_t)*f);
+			json_array_append_new(c->shrinkable, json_string(prm->name));
 		}
 		json_object_set_new(c->params, prm->name, canon);
-		if (explicit || json_object_get(combo, prm->name)) {
-			mmr_param_format(prm, canon, text, sizeof(text));
-			if (off < sizeof(idbuf))
-				off += (size_t)snprintf(idbuf + off, sizeof(idbuf) - off, " %s=%s",
-							prm->name, text);
-		}
+		if (explicit)
+			json_array_append_new(c->shown, json_string(prm->name));
 	}
-	c->id = strdup(idbuf);
-	if (!c->id)
+	if (set_case_id(c))
 		return -ENOMEM;
 	return parse_harness_keys(L, p, c, origin);
 }
@@ -776,6 +816,13 @@ static int load_file(struct loader *L, const char *path, int depth, json_t *oute
 	return ret;
 }
 
+json_t *mmr_case_harness_json(const struct mmr_case *c)
+{
+	return json_pack("{s:i,s:i,s:f,s:i,s:f,s:I}", "repetitions", (int)c->reps, "warmup",
+			 (int)c->warmup, "timeout_s", c->timeout_s, "cpu", c->cpu,
+			 "layout_tolerance", c->layout_tolerance, "seed", (json_int_t)c->seed);
+}
+
 static json_t *resolved_json(const struct mmr_config *cfg, const char *target,
 			     const struct mmr_overrides *ov)
 {
@@ -790,17 +837,14 @@ static json_t *resolved_json(const struct mmr_config *cfg, const char *target,
 	json_object_set_new(r, "overrides", o);
 	for (size_t i = 0; i < cfg->ncases; i++) {
 		const struct mmr_case *c = &cfg->cases[i];
-		json_t *e = json_object();
+		json_t *e = json_object(), *h;
 
 		json_object_set_new(e, "workload", json_string(c->w->name));
 		json_object_set(e, "params", c->params);
 		json_object_set(e, "settings", c->settings);
-		json_object_set_new(e, "repetitions", json_integer(c->reps));
-		json_object_set_new(e, "warmup", json_integer(c->warmup));
-		json_object_set_new(e, "timeout_s", json_real(c->timeout_s));
-		json_object_set_new(e, "cpu", json_integer(c->cpu));
-		json_object_set_new(e, "layout_tolerance", json_real(c->layout_tolerance));
-		json_object_set_new(e, "seed", json_integer((json_int_t)c->seed));
+		h = mmr_case_harness_json(c);
+		json_object_update(e, h); /* flat here, as in a config file */
+		json_decref(h);
 		json_object_set_new(e, "origin", json_string(c->origin));
 		json_array_append_new(cases, e);
 	}
@@ -891,6 +935,8 @@ void mmr_config_free(struct mmr_config *cfg)
 		free(c->origin);
 		json_decref(c->params);
 		json_decref(c->settings);
+		json_decref(c->shown);
+		json_decref(c->shrinkable);
 	}
 	free(cfg->cases);
 	free(cfg->path);

@@ -53,20 +53,14 @@ json_t *mmr_report_new(const struct mmr_config *cfg, int argc, char **argv, cons
 
 json_t *mmr_report_case_new(const struct mmr_case *c, size_t index)
 {
-	json_t *j = json_object(), *h = json_object();
+	json_t *j = json_object();
 
 	json_object_set_new(j, "index", json_integer((json_int_t)index));
 	json_object_set_new(j, "id", json_string(c->id));
 	json_object_set_new(j, "workload", json_string(c->w->name));
 	json_object_set_new(j, "origin", json_string(c->origin));
 	json_object_set(j, "params", c->params);
-	json_object_set_new(h, "repetitions", json_integer(c->reps));
-	json_object_set_new(h, "warmup", json_integer(c->warmup));
-	json_object_set_new(h, "timeout_s", json_real(c->timeout_s));
-	json_object_set_new(h, "cpu", json_integer(c->cpu));
-	json_object_set_new(h, "layout_tolerance", json_real(c->layout_tolerance));
-	json_object_set_new(h, "seed", json_integer((json_int_t)c->seed));
-	json_object_set_new(j, "harness", h);
+	json_object_set_new(j, "harness", mmr_case_harness_json(c));
 	json_object_set_new(j, "status", json_string("not-run"));
 	json_object_set_new(j, "reason", json_null());
 	json_object_set_new(j, "metrics", json_object());

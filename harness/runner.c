@@ -348,7 +348,7 @@ static uint64_t hugetlb_growth(json_t *settings)
 	return total;
 }
 
-static int guard(const struct mmr_config *cfg, struct mmr_plan *plans, json_t **guard_json)
+int mmr_plan_all(struct mmr_config *cfg, struct mmr_plan *plans, json_t **guard_json)
 {
 	struct mmr_memguard g;
 	char need[32], budget[32], avail[32], margin[32];
@@ -357,6 +357,9 @@ static int guard(const struct mmr_config *cfg, struct mmr_plan *plans, json_t **
 		mmr_err("cannot read /proc/meminfo for the memory guard");
 		return -EIO;
 	}
+	for (size_t i = 0; i < cfg->ncases; i++)
+		if (mmr_plan_case(&cfg->cases[i], &plans[i]))
+			return -ENOMEM;
 	*guard_json = json_pack("{s:I,s:I,s:I,s:I}", "mem_total_bytes", (json_int_t)g.mem_total,
 				"mem_available_bytes", (json_int_t)g.mem_available, "margin_bytes",
 				(json_int_t)g.margin, "budget_bytes", (json_int_t)g.budget);
@@ -366,6 +369,16 @@ static int guard(const struct mmr_config *cfg, struct mmr_plan *plans, json_t **
 		if (plans[i].skip || plans[i].invalid)
 			continue;
 		fp = plans[i].footprint + hugetlb_growth(plans[i].settings);
+		/* --scale ci|full fits scaled sizes to this machine: halve until they fit */
+		while (!mmr_memguard_fits(&g, fp) && mmr_case_shrink(&cfg->cases[i]) == 0) {
+			mmr_plan_free(&plans[i]);
+			if (mmr_plan_case(&cfg->cases[i], &plans[i]))
+				return -ENOMEM;
+			fp = plans[i].footprint + hugetlb_growth(plans[i].settings);
+			if (mmr_memguard_fits(&g, fp))
+				mmr_info("%s: scaled down to fit this machine's memory",
+					 cfg->cases[i].id);
+		}
 		if (mmr_memguard_fits(&g, fp))
 			continue;
 		mmr_format_value((double)fp, "bytes", need, sizeof(need));
@@ -480,14 +493,9 @@ int mmr_run(struct mmr_config *cfg, const struct mmr_run_opts *o)
 		goto out_plans;
 	}
 	/* 2. plan and guard: nothing changes until every case is planned and fits */
-	for (size_t i = 0; i < cfg->ncases; i++) {
-		if (mmr_plan_case(&cfg->cases[i], &plans[i])) {
-			ret = MMR_EXIT_INTERNAL;
-			goto out_unlock;
-		}
-	}
-	if (guard(cfg, plans, &guard_json)) {
-		ret = MMR_EXIT_REFUSED;
+	r = mmr_plan_all(cfg, plans, &guard_json);
+	if (r) {
+		ret = r == -ENOMEM ? MMR_EXIT_REFUSED : MMR_EXIT_INTERNAL;
 		goto out_unlock;
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);

@@ -42,7 +42,17 @@ struct mmr_case {
 	int cpu; /* -1: let the harness choose */
 	double layout_tolerance;
 	uint64_t seed;
+	json_t *shown;	    /* names of the params the id shows (set by config, not default) */
+	json_t *shrinkable; /* names of scaled sizes --scale may shrink to fit the machine */
 };
+
+/* Halve every shrinkable size of a case that is still >= twice its minimum
+ * (used by --scale ci|full to fit the memory guard). Returns 0 when something
+ * shrank, -ERANGE when nothing can. The id follows the new values. */
+int mmr_case_shrink(struct mmr_case *c);
+/* The harness keys of a case (repetitions, warmup, timeout_s, cpu,
+ * layout_tolerance, seed) as the report shows them. */
+json_t *mmr_case_harness_json(const struct mmr_case *c);
 
 struct mmr_overrides {
 	size_t n;

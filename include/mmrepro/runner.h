@@ -40,6 +40,10 @@ struct mmr_plan {
 /* Plan one case (in mmrepro itself; nothing on the system changes). */
 int mmr_plan_case(const struct mmr_case *c, struct mmr_plan *plan);
 void mmr_plan_free(struct mmr_plan *plan);
+/* Plan every case, fit --scale'd sizes to the machine, and check each against
+ * the memory guard (printing why one does not fit). plans[] has ncases
+ * entries; guard_json gets the guard's numbers. -ENOMEM: does not fit. */
+int mmr_plan_all(struct mmr_config *cfg, struct mmr_plan *plans, json_t **guard_json);
 
 struct mmr_run_opts {
 	const char *output; /* -o; NULL: reports/runs/<name>-<kernel>-<time>.json */

@@ -51,6 +51,25 @@ static inline int check_done(const char *name)
 	return 0;
 }
 
+/*
+ * Tests that read global kernel state (THP knobs, fresh THP allocations) hold
+ * the same machine-wide lock as the integration tests, so a test in another
+ * build tree that changes knobs cannot run in the middle of them.
+ */
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+static inline void machine_lock(void)
+{
+	int fd;
+
+	mkdir("/run/lock", 0755);
+	fd = open("/run/lock/mmrepro-tests.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		flock(fd, LOCK_EX); /* held until the test exits */
+}
+
 #define SKIP(why)                                                                                  \
 	do {                                                                                       \
 		printf("SKIP: %s\n", why);                                                         \

@@ -37,6 +37,7 @@ int main(void)
 
 	if (!mmr_probes()->kpageflags)
 		SKIP("needs root: /proc/kpageflags and PFNs in /proc/self/pagemap");
+	machine_lock();
 	CHECK(mmr_backing_parse("4k", &b4k) == 0);
 	CHECK(mmr_backing_parse("thp-pmd", &pmd) == 0);
 	CHECK(mmr_backing_parse("thp-pte", &pte) == 0);

@@ -90,6 +90,22 @@ int main(void)
 	CHECK(load_text("m.json", "{\"workload\": \"fork_anon\"}", NULL, MMR_SCALE_FULL, &cfg) ==
 	      0);
 	CHECK(cfg.ncases == 1 && size_of(&cfg, 0) == 4ULL << 30);
+	/* fitting to the machine halves scaled sizes, and the id follows */
+	CHECK(mmr_case_shrink(&cfg.cases[0]) == 0);
+	CHECK(size_of(&cfg, 0) == 2ULL << 30);
+	CHECK(((struct fa *)cfg.cases[0].pvals)->size == 2ULL << 30);
+	mmr_config_free(&cfg);
+	CHECK(load_text("m.json", "{\"workload\": \"fork_anon\", \"params\": {\"size\": \"4M\"}}",
+			NULL, MMR_SCALE_CI, &cfg) == 0);
+	/* 4M / 16 is clamped to the 2M minimum, below which nothing shrinks */
+	CHECK(cfg.ncases == 1 && size_of(&cfg, 0) == 2ULL << 20);
+	CHECK(mmr_case_shrink(&cfg.cases[0]) == -ERANGE);
+	CHECK_STR(cfg.cases[0].id, "fork_anon size=2M");
+	mmr_config_free(&cfg);
+	/* a size given with --set is the user's: never scaled, never shrunk */
+	CHECK(load_text("m.json", "{\"workload\": \"fork_anon\"}", set_size, MMR_SCALE_FULL,
+			&cfg) == 0);
+	CHECK(cfg.ncases == 1 && mmr_case_shrink(&cfg.cases[0]) == -ERANGE);
 	mmr_config_free(&cfg);
 
 	/* include: the including entry's params override the included cases' and
