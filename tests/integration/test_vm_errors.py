@@ -28,6 +28,19 @@ if not shutil.which("qemu-system-x86_64") or not os.path.exists("/bin/busybox"):
     t.check(False, "qemu-system-x86_64 and /bin/busybox are needed (./bootstrap installs them)")
     t.done("test_vm_errors")
 
+r = t.run(["vm", "--help"], check_rc=0)
+t.check(r.stdout.startswith("usage: mmrepro vm") and all(
+    w in r.stdout for w in ("--kernel", "--debian", "--accel", "TCG timings", "Exit codes", "10")),
+    f"vm --help: {r.stdout[:300]}")
+for args, words in ((["--", "env"], "which kernel"), (["--kernel", "x", "--debian", "6.1"], "which kernel"),
+                    (["--debian", "6.1", "--accel", "hvf", "--", "env"], "--accel hvf: expected"),
+                    (["--debian", "6.1", "--mem", "100M", "--", "env"], "at least 256M"),
+                    (["--debian", "6.1", "--", "restore"], 'not "restore"'),
+                    (["--debian", "6.1", "-o", "a.json", "--", "run", "selftest", "-o", "b.json"],
+                     "given twice")):
+    r = t.run(["vm"] + args, check_rc=2)
+    t.check(words in r.stderr and r.stderr.count("\n") == 1, f"vm {args}: {r.stderr}")
+
 r = t.run(["vm", "--debian", "6.12", "--fetch-only"], timeout=600, check_rc=0)
 KERNEL = r.stdout.strip()
 
