@@ -184,7 +184,7 @@ static void write_base(struct mmr_cpio *c, const struct inputs *in)
 	mmr_cpio_symlink(c, "/bin/sh", "busybox");
 }
 
-/* Keep the newest few base archives; older builds of mmrepro made the rest. */
+/* Keep the few base archives used last; older builds of mmrepro made the rest. */
 static void prune(const char *dir)
 {
 	struct dirent **ents;
@@ -273,8 +273,10 @@ int mmr_vm_base_initramfs(const char *cache_dir, char *out, size_t outlen, char 
 
 	dir = mmr_strdup_printf("%s/initramfs", cache_dir);
 	snprintf(out, outlen, "%s/initramfs-%016llx.cpio", dir, (unsigned long long)in.key);
-	if (mmr_path_exists(out))
-		goto out; /* cached */
+	if (mmr_path_exists(out)) {
+		utimensat(AT_FDCWD, out, NULL, 0); /* used now: prune() keeps the recent */
+		goto out;
+	}
 	ret = mmr_mkdirs(dir, 0755);
 	tmp = mmr_strdup_printf("%s.tmp.%d", out, (int)getpid());
 	f = ret || !tmp ? NULL : fopen(tmp, "we");
