@@ -631,8 +631,7 @@ static int boot(const struct vm_opts *o, struct guest_cmd *g, struct mmr_vm_kern
 				      .argc = (int)g->argc,
 				      .k = k,
 				      .files = g->files,
-				      .nfiles = g->nfiles,
-				      .want_report = g->want_report };
+				      .nfiles = g->nfiles };
 	enum mmr_vm_accel accel = o->accel;
 	struct mmr_vm_result r;
 	char *initrd = NULL, *report = NULL, *log = NULL, *fallback = NULL;

@@ -84,7 +84,6 @@ struct mmr_vm_guest {
 	const struct mmr_vm_kernel *k; /* its config goes to /boot/config-<release> */
 	char **files;		       /* host files copied to the same path */
 	size_t nfiles;
-	bool want_report;
 };
 
 /* The initrd qemu boots: the base archive with a per-run one appended
