@@ -31,8 +31,15 @@ struct mmr_ctx {
 	bool op_open;
 	struct mmr_pinner *pinner;
 	uint64_t rng[4];
-	bool reported; /* a status (skip/invalid/fail) was already sent */
+	bool reported;	    /* a status (skip/invalid/fail) was already sent */
+	uint64_t *progress; /* shared with mmrepro, which watches it for stalls */
 };
+
+void mmr_progress(struct mmr_ctx *ctx)
+{
+	if (ctx->progress)
+		__atomic_fetch_add(ctx->progress, 1, __ATOMIC_RELAXED);
+}
 
 /* One line per message; the parent reassembles lines of any length. */
 void mmr_ctx_send(struct mmr_ctx *ctx, json_t *msg)
@@ -41,6 +48,7 @@ void mmr_ctx_send(struct mmr_ctx *ctx, json_t *msg)
 	size_t len, off = 0;
 
 	json_decref(msg);
+	mmr_progress(ctx);
 	if (!text)
 		return;
 	len = strlen(text);
@@ -75,6 +83,11 @@ int mmr_rep(const struct mmr_ctx *ctx)
 const struct mmr_case *mmr_ctx_case(const struct mmr_ctx *ctx)
 {
 	return ctx->c;
+}
+
+struct mmr_pinner *mmr_ctx_pinner(const struct mmr_ctx *ctx)
+{
+	return ctx->pinner;
 }
 
 static bool warming(const struct mmr_ctx *ctx)
@@ -149,6 +162,11 @@ void mmr_extra_u64(struct mmr_ctx *ctx, const char *key, uint64_t v)
 void mmr_extra_str(struct mmr_ctx *ctx, const char *key, const char *v)
 {
 	mmr_ctx_send(ctx, json_pack("{s:s,s:s,s:s}", "t", "extra", "k", key, "v", v));
+}
+
+void mmr_extra_json(struct mmr_ctx *ctx, const char *key, json_t *v)
+{
+	mmr_ctx_send(ctx, json_pack("{s:s,s:s,s:o}", "t", "extra", "k", key, "v", v));
 }
 
 void mmr_log(struct mmr_ctx *ctx, const char *fmt, ...)
@@ -271,10 +289,10 @@ static void phase(struct mmr_ctx *ctx, const char *name)
 	mmr_ctx_send(ctx, json_pack("{s:s,s:s,s:i}", "t", "phase", "phase", name, "rep", ctx->rep));
 }
 
-int mmr_child_main(const struct mmr_case *c, int fd)
+int mmr_child_main(const struct mmr_case *c, int fd, uint64_t *progress)
 {
 	const struct mmr_workload *w = c->w;
-	struct mmr_ctx ctx = { .c = c, .fd = fd, .phase = "start" };
+	struct mmr_ctx ctx = { .c = c, .fd = fd, .phase = "start", .progress = progress };
 	size_t n;
 	int rc = 0;
 

@@ -30,16 +30,19 @@ static const char *const top_keys[] = {
 	"name", "description", "scale", "defaults", "cases", "claim"
 };
 /* Keys of a case object; `workload` and `include` exclude each other. */
-static const char *const case_keys[] = { "workload", "include",		 "params", "matrix",
-					 "settings", "repetitions",	 "warmup", "timeout",
-					 "cpu",	     "layout_tolerance", "seed",   "description" };
+static const char *const case_keys[] = { "workload",   "include",	   "params",
+					 "matrix",     "settings",	   "repetitions",
+					 "warmup",     "timeout",	   "stall_timeout",
+					 "cpu",	       "layout_tolerance", "seed",
+					 "description" };
 /* Keys that --set and include overrides may name besides parameters. */
-static const char *const harness_keys[] = { "repetitions", "warmup",	       "timeout",
-					    "cpu",	   "layout_tolerance", "seed" };
-const char *const mmr_case_keys[] = { "workload", "include",	      "params", "matrix",
-				      "settings", "repetitions",      "warmup", "timeout",
-				      "cpu",	  "layout_tolerance", "seed",	"description",
-				      NULL };
+static const char *const harness_keys[] = { "repetitions",   "warmup", "timeout",
+					    "stall_timeout", "cpu",    "layout_tolerance",
+					    "seed" };
+const char *const mmr_case_keys[] = { "workload",      "include",     "params",		  "matrix",
+				      "settings",      "repetitions", "warmup",		  "timeout",
+				      "stall_timeout", "cpu",	      "layout_tolerance", "seed",
+				      "description",   NULL };
 
 struct loader {
 	enum mmr_scale scale;
@@ -284,6 +287,7 @@ static int parse_harness_keys(struct loader *L, struct proto *p, struct mmr_case
 	c->reps = p->w->default_reps ? p->w->default_reps : 10;
 	c->warmup = 1;
 	c->timeout_s = 600;
+	c->stall_timeout_s = p->w->stall_timeout_s;
 	c->cpu = -1;
 	c->layout_tolerance = 0;
 	c->seed = 1;
@@ -302,6 +306,22 @@ static int parse_harness_keys(struct loader *L, struct proto *p, struct mmr_case
 			if (d <= 0)
 				return fail(L, "%s.timeout: expected a duration > 0", where);
 			c->timeout_s = d;
+			continue;
+		}
+		if (!strcmp(key, "stall_timeout")) {
+			/* 0 or "off": no stall deadline, only the total one */
+			if (json_is_number(v))
+				d = json_number_value(v);
+			else if (s && !strcmp(s, "off"))
+				d = 0;
+			else if (!s || mmr_parse_duration(s, &d))
+				d = -1;
+			if (d < 0)
+				return fail(L,
+					    "%s.stall_timeout: expected a duration like 30s or 2m, "
+					    "or 0/\"off\"",
+					    where);
+			c->stall_timeout_s = d;
 			continue;
 		}
 		if (json_is_number(v)) {
@@ -818,9 +838,10 @@ static int load_file(struct loader *L, const char *path, int depth, json_t *oute
 
 json_t *mmr_case_harness_json(const struct mmr_case *c)
 {
-	return json_pack("{s:i,s:i,s:f,s:i,s:f,s:I}", "repetitions", (int)c->reps, "warmup",
-			 (int)c->warmup, "timeout_s", c->timeout_s, "cpu", c->cpu,
-			 "layout_tolerance", c->layout_tolerance, "seed", (json_int_t)c->seed);
+	return json_pack("{s:i,s:i,s:f,s:f,s:i,s:f,s:I}", "repetitions", (int)c->reps, "warmup",
+			 (int)c->warmup, "timeout_s", c->timeout_s, "stall_timeout_s",
+			 c->stall_timeout_s, "cpu", c->cpu, "layout_tolerance", c->layout_tolerance,
+			 "seed", (json_int_t)c->seed);
 }
 
 static json_t *resolved_json(const struct mmr_config *cfg, const char *target,

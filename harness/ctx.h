@@ -11,5 +11,7 @@
 /* Send one message (consumes the reference) to mmrepro. */
 void mmr_ctx_send(struct mmr_ctx *ctx, json_t *msg);
 const struct mmr_case *mmr_ctx_case(const struct mmr_ctx *ctx);
+/* The case's CPU placement (NULL when hwloc could not load the topology). */
+struct mmr_pinner *mmr_ctx_pinner(const struct mmr_ctx *ctx);
 
 #endif

@@ -118,8 +118,18 @@ int mmr_region_create(struct mmr_ctx *ctx, uint64_t size, const struct mmr_backi
 
 void mmr_region_destroy(struct mmr_region *r)
 {
-	if (r->map)
+	if (r->map && r->unmapped) {
+		/* The workload unmapped addr..addr+size itself, and a later mmap
+		 * (malloc's, another thread's) may have been placed in that hole
+		 * since: unmap only the guards and alignment slack around it. */
+		char *end = (char *)r->addr + r->size, *map_end = (char *)r->map + r->map_len;
+
+		munmap(r->map, (size_t)((char *)r->addr - (char *)r->map));
+		if (map_end > end)
+			munmap(end, (size_t)(map_end - end));
+	} else if (r->map) {
 		munmap(r->map, r->map_len);
+	}
 	r->map = NULL;
 	r->addr = NULL;
 }

@@ -72,7 +72,7 @@ json_t *mmr_report_case_new(const struct mmr_case *c, size_t index)
 	return j;
 }
 
-static const char *direction_name(enum mmr_direction d)
+const char *mmr_direction_name(enum mmr_direction d)
 {
 	return d == MMR_HIGHER_IS_BETTER ? "higher" : d == MMR_LOWER_IS_BETTER ? "lower" : "info";
 }
@@ -91,7 +91,8 @@ void mmr_report_add_sample(json_t *cj, const struct mmr_workload *w, const char 
 			return;
 		m = json_object();
 		json_object_set_new(m, "unit", json_string(decl->unit));
-		json_object_set_new(m, "direction", json_string(direction_name(decl->direction)));
+		json_object_set_new(m, "direction",
+				    json_string(mmr_direction_name(decl->direction)));
 		json_object_set_new(m, "help", json_string(decl->help));
 		json_object_set_new(m, "samples", json_array());
 		json_object_set_new(metrics, metric, m);

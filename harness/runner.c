@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -27,6 +28,10 @@
 
 #define TICK_MS 20
 #define MAX_LOG 200
+/* After SIGKILL, how long the case's processes get to die. A task stuck in
+ * the kernel (uninterruptible sleep, e.g. a deadlocked folio lock) never
+ * does; mmrepro reports that and moves on instead of hanging with it. */
+#define KILL_GRACE_NS (10 * 1000000000ULL)
 
 static volatile sig_atomic_t interrupted;
 
@@ -86,7 +91,8 @@ struct case_run {
 	json_t *cj;
 	char *line;
 	size_t len, cap;
-	bool done, reported, timed_out, stopped;
+	bool done, reported, timed_out, stalled, stopped;
+	bool unkillable; /* tasks outlived KILL_GRACE_NS after SIGKILL */
 	char phase[32];
 	int rep;
 	unsigned layouts;
@@ -188,7 +194,7 @@ static bool drain(struct case_run *r, int fd)
 	}
 }
 
-static pid_t spawn_case(const struct mmr_case *c, int *rd)
+static pid_t spawn_case(const struct mmr_case *c, int *rd, uint64_t *progress)
 {
 	int fds[2];
 	pid_t parent = getpid(), pid;
@@ -215,7 +221,7 @@ static pid_t spawn_case(const struct mmr_case *c, int *rd)
 		mmr_settings_forget_in_child();
 		/* a crash of a multi-GiB workload must not write a multi-GiB core */
 		setrlimit(RLIMIT_CORE, &no_core);
-		_exit(mmr_child_main(c, fds[1]));
+		_exit(mmr_child_main(c, fds[1], progress));
 	}
 	setpgid(pid, pid); /* also here: whichever runs first wins the race */
 	close(fds[1]);
@@ -231,21 +237,35 @@ static const char *signame(int sig)
 	return s ? s : "?";
 }
 
-static void finish_status(struct case_run *r, int wstatus, double timeout_s)
+static void finish_status(struct case_run *r, int wstatus)
 {
 	json_t *cj = r->cj;
-	char why[512];
+	char why[768], stuck[160] = "";
+
+	if (r->unkillable)
+		snprintf(stuck, sizeof(stuck),
+			 "; its tasks did not die within %llu s of SIGKILL (stuck in the kernel) "
+			 "and were left behind",
+			 KILL_GRACE_NS / 1000000000ULL);
 
 	if (r->stopped) {
+		snprintf(why, sizeof(why), "stopped by a signal to mmrepro%s", stuck);
 		json_object_set_new(cj, "status", json_string("interrupted"));
-		json_object_set_new(cj, "reason", json_string("stopped by a signal to mmrepro"));
+		json_object_set_new(cj, "reason", json_string(why));
 		return;
 	}
-	if (r->timed_out) {
-		snprintf(
-			why, sizeof(why),
-			"timeout: no result after %.0f s, in %s (rep %d); kernel stacks are in \"hang\"",
-			timeout_s, r->phase, r->rep);
+	if (r->timed_out || r->stalled) {
+		if (r->stalled)
+			snprintf(why, sizeof(why),
+				 "stalled: no progress for %g s, in %s (rep %d); kernel stacks are "
+				 "in \"hang\"%s",
+				 r->c->stall_timeout_s, r->phase, r->rep, stuck);
+		else
+			snprintf(
+				why, sizeof(why),
+				"timeout: no result after %.0f s, in %s (rep %d); kernel stacks are "
+				"in \"hang\"%s",
+				r->c->timeout_s, r->phase, r->rep, stuck);
 		json_object_set_new(cj, "status", json_string("failed"));
 		json_object_set_new(cj, "reason", json_string(why));
 		json_object_set_new(cj, "phase", json_string(r->phase));
@@ -257,6 +277,12 @@ static void finish_status(struct case_run *r, int wstatus, double timeout_s)
 		json_object_set_new(cj, "status", json_string("failed"));
 		json_object_set_new(cj, "reason", json_string(why));
 		json_object_set_new(cj, "phase", json_string(r->phase));
+		return;
+	}
+	if (r->unkillable) {
+		snprintf(why, sizeof(why), "the case finished, but%s", stuck + 1);
+		json_object_set_new(cj, "status", json_string("failed"));
+		json_object_set_new(cj, "reason", json_string(why));
 		return;
 	}
 	if (r->reported)
@@ -272,19 +298,60 @@ static void finish_status(struct case_run *r, int wstatus, double timeout_s)
 	json_object_set_new(cj, "status", json_string("ok"));
 }
 
+/* Reap the case's processes until none is left; false if some are still
+ * there at `until` (stuck in the kernel after SIGKILL). */
+static bool reap_group(pid_t pid, int *wstatus, uint64_t until)
+{
+	for (;;) {
+		int st;
+		pid_t got = waitpid(-pid, &st, WNOHANG);
+
+		if (got == pid)
+			*wstatus = st;
+		if (got > 0)
+			continue;
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) /* ECHILD: all reaped */
+			return true;
+		if (mmr_now_ns() >= until)
+			return false;
+		usleep(TICK_MS * 1000);
+	}
+}
+
+/* Kill the case now, recording the kernel stacks of its tasks first. */
+static void kill_hung(struct case_run *r, pid_t pid, uint64_t *killed_at)
+{
+	json_object_set_new(r->cj, "hang", mmr_capture_stacks(pid));
+	kill(-pid, SIGKILL);
+	*killed_at = mmr_now_ns();
+}
+
 static void run_child(const struct mmr_case *c, json_t *cj, struct mmr_txn *txn)
 {
 	struct case_run r = { .c = c, .cj = cj, .rep = 0 };
-	uint64_t deadline = mmr_now_ns() + (uint64_t)(c->timeout_s * 1e9);
+	uint64_t now = mmr_now_ns(), deadline = now + (uint64_t)(c->timeout_s * 1e9);
+	uint64_t stall_ns = (uint64_t)(c->stall_timeout_s * 1e9), last_progress = now;
+	uint64_t seen = 0, killed_at = 0;
 	int rd = -1, wstatus = 0;
 	bool open = true;
+	/* the child bumps this with every message and mmr_progress() */
+	uint64_t *progress = mmap(NULL, sizeof(*progress), PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pid_t pid;
 
+	if (progress == MAP_FAILED) {
+		json_object_set_new(cj, "status", json_string("failed"));
+		json_object_set_new(cj, "reason", json_string(strerror(errno)));
+		return;
+	}
 	snprintf(r.phase, sizeof(r.phase), "start");
-	pid = spawn_case(c, &rd);
+	pid = spawn_case(c, &rd, progress);
 	if (pid < 0) {
 		json_object_set_new(cj, "status", json_string("failed"));
 		json_object_set_new(cj, "reason", json_string(strerror(errno)));
+		munmap(progress, sizeof(*progress));
 		return;
 	}
 	if (txn)
@@ -302,26 +369,40 @@ static void run_child(const struct mmr_case *c, json_t *cj, struct mmr_txn *txn)
 		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
 		    si.si_pid == pid)
 			break;
-		if (interrupted && !r.stopped) {
+		now = mmr_now_ns();
+		if (__atomic_load_n(progress, __ATOMIC_RELAXED) != seen) {
+			seen = __atomic_load_n(progress, __ATOMIC_RELAXED);
+			last_progress = now;
+		}
+		if (killed_at) {
+			if (now - killed_at < KILL_GRACE_NS)
+				continue;
+			r.unkillable = true;
+			break;
+		}
+		if (interrupted) {
 			r.stopped = true;
 			kill(-pid, SIGKILL);
-		}
-		if (!r.timed_out && !r.stopped && mmr_now_ns() > deadline) {
+			killed_at = now;
+		} else if (now > deadline) {
 			r.timed_out = true;
-			json_object_set_new(cj, "hang", mmr_capture_stacks(pid));
-			kill(-pid, SIGKILL);
+			kill_hung(&r, pid, &killed_at);
+		} else if (stall_ns && now - last_progress > stall_ns) {
+			r.stalled = true;
+			kill_hung(&r, pid, &killed_at);
 		}
 	}
 	kill(-pid, SIGKILL); /* nothing of the case outlives it */
-	waitpid(pid, &wstatus, 0);
-	while (waitpid(-pid, NULL, 0) > 0) /* orphans come to us: we are a subreaper */
-		;
+	/* orphans come to us too: we are a subreaper */
+	if (!reap_group(pid, &wstatus, r.unkillable ? 0 : mmr_now_ns() + KILL_GRACE_NS))
+		r.unkillable = true;
 	if (open)
 		drain(&r, rd);
 	close(rd);
+	munmap(progress, sizeof(*progress));
 	if (txn)
 		mmr_txn_set_pgid(txn, 0);
-	finish_status(&r, wstatus, c->timeout_s);
+	finish_status(&r, wstatus);
 	free(r.line);
 }
 

@@ -45,20 +45,20 @@ static double binom_half_cdf(size_t n, size_t k)
 	return sum;
 }
 
-static double norm_cdf(double x)
+double mmr_norm_cdf(double x)
 {
 	return 0.5 * erfc(-x / M_SQRT2);
 }
 
-/* z with norm_cdf(z) = p, by bisection (only used for the CI level). */
-static double norm_quantile(double p)
+/* z with mmr_norm_cdf(z) = p, by bisection (only used for CI levels). */
+double mmr_norm_quantile(double p)
 {
 	double lo = -10, hi = 10;
 
 	for (int i = 0; i < 200; i++) {
 		double mid = (lo + hi) / 2;
 
-		if (norm_cdf(mid) < p)
+		if (mmr_norm_cdf(mid) < p)
 			lo = mid;
 		else
 			hi = mid;
@@ -81,14 +81,14 @@ bool mmr_median_ci_ranks(size_t n, double level, size_t *lo, size_t *hi, double 
 			return false;
 		*coverage = 1 - 2 * binom_half_cdf(n, k - 1);
 	} else {
-		double z = norm_quantile(1 - tail);
+		double z = mmr_norm_quantile(1 - tail);
 		double kk = floor((double)n / 2 + 0.5 - z * sqrt((double)n) / 2);
 
 		if (kk < 1)
 			return false;
 		k = (size_t)kk;
-		*coverage = 1 - 2 * norm_cdf(((double)k - 1 + 0.5 - (double)n / 2) /
-					     (sqrt((double)n) / 2));
+		*coverage = 1 - 2 * mmr_norm_cdf(((double)k - 1 + 0.5 - (double)n / 2) /
+						 (sqrt((double)n) / 2));
 	}
 	*lo = k;
 	*hi = n - k + 1;

@@ -23,10 +23,12 @@ void mmr_format_value(double v, const char *unit, char *buf, size_t len)
 		snprintf(buf, len, "-");
 		return;
 	}
-	if (!strcmp(unit, "ns")) {
+	/* "ns" and rates of it ("ns/page", "ns/GiB") get a readable time unit */
+	if (!strcmp(unit, "ns") || !strncmp(unit, "ns/", 3)) {
 		for (size_t i = 0; i < MMR_ARRAY_SIZE(ns); i++)
 			if (fabs(v) >= ns[i].div || i == MMR_ARRAY_SIZE(ns) - 1) {
-				snprintf(buf, len, "%.3f %s", v / ns[i].div, ns[i].suffix);
+				snprintf(buf, len, "%.3f %s%s", v / ns[i].div, ns[i].suffix,
+					 unit + 2);
 				return;
 			}
 	}

@@ -19,14 +19,15 @@ struct selftest_params {
 	double seconds;
 };
 
-static const char *const actions[] = { "ok",   "sleep",	  "hang", "crash", "fail",
-				       "skip", "invalid", "kmsg", NULL };
+static const char *const actions[] = { "ok",   "sleep", "busy",	   "hang", "crash",
+				       "fail", "skip",	"invalid", "kmsg", NULL };
 static const char *const phases[] = { "setup", "prepare", "run", NULL };
 
 static const struct mmr_param selftest_params[] = {
 	{ "action", MMR_T_ENUM, offsetof(struct selftest_params, action), "ok", .choices = actions,
-	  .help = "what to do in `where`: ok, sleep `seconds`, hang, crash (SIGSEGV), fail, skip, "
-		  "invalid, kmsg (log a fake WARNING line for the dmesg scanner)" },
+	  .help = "what to do in `where`: ok, sleep `seconds` (no progress), busy `seconds` "
+		  "(reporting progress every 10 ms), hang, crash (SIGSEGV), fail, skip, invalid, "
+		  "kmsg (log a fake WARNING line for the dmesg scanner)" },
 	{ "where", MMR_T_ENUM, offsetof(struct selftest_params, where), "run", .choices = phases,
 	  .help = "the phase that misbehaves" },
 	{ "seconds", MMR_T_DOUBLE, offsetof(struct selftest_params, seconds), "0.01", .min = "0",
@@ -51,6 +52,15 @@ static int act(struct mmr_ctx *ctx, const char *phase)
 		ts.tv_nsec = (long)((p->seconds - (double)ts.tv_sec) * 1e9);
 		while (nanosleep(&ts, &ts))
 			;
+	} else if (!strcmp(p->action, "busy")) {
+		uint64_t end = mmr_now_ns() + (uint64_t)(p->seconds * 1e9);
+
+		while (mmr_now_ns() < end) {
+			ts.tv_sec = 0;
+			ts.tv_nsec = 10 * 1000 * 1000;
+			nanosleep(&ts, NULL);
+			mmr_progress(ctx);
+		}
 	} else if (!strcmp(p->action, "hang")) {
 		for (;;)
 			pause();

@@ -8,7 +8,7 @@
  *                  "params":   { "size": "1G" },
  *                  "matrix":   { "backing": ["4k", "thp-pte", "mthp-*"] },
  *                  "settings": { "thp.khugepaged.scan_sleep_millisecs": "600000" },
- *                  "repetitions": 10, "warmup": 1, "timeout": "10m",
+ *                  "repetitions": 10, "warmup": 1, "timeout": "10m", "stall_timeout": "30s",
  *                  "cpu": -1, "layout_tolerance": 0, "seed": 1 },
  *                { "include": "../fork-anon.json", "params": { ... } } ],
  *     "claim": { free-form: the published figures this config reproduces } }
@@ -39,7 +39,8 @@ struct mmr_case {
 	json_t *settings; /* explicit settings from the config: knob -> value */
 	unsigned reps, warmup;
 	double timeout_s;
-	int cpu; /* -1: let the harness choose */
+	double stall_timeout_s; /* no progress for this long is a hang; 0: off */
+	int cpu;		/* -1: let the harness choose */
 	double layout_tolerance;
 	uint64_t seed;
 	json_t *shown;	    /* names of the params the id shows (set by config, not default) */
@@ -50,8 +51,8 @@ struct mmr_case {
  * (used by --scale ci|full to fit the memory guard). Returns 0 when something
  * shrank, -ERANGE when nothing can. The id follows the new values. */
 int mmr_case_shrink(struct mmr_case *c);
-/* The harness keys of a case (repetitions, warmup, timeout_s, cpu,
- * layout_tolerance, seed) as the report shows them. */
+/* The harness keys of a case (repetitions, warmup, timeout_s,
+ * stall_timeout_s, cpu, layout_tolerance, seed) as the report shows them. */
 json_t *mmr_case_harness_json(const struct mmr_case *c);
 
 struct mmr_overrides {

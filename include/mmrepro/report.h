@@ -27,6 +27,8 @@ void mmr_report_add_op(json_t *case_json, const char *op, json_t *delta);
 /* Summaries of every metric of the case. */
 void mmr_report_summarize_case(json_t *case_json);
 int mmr_report_write(json_t *report, const char *path);
+/* "lower", "higher" or "info", as reports spell a metric's direction. */
+const char *mmr_direction_name(enum mmr_direction d);
 /* ISO-8601 UTC time now. */
 void mmr_iso_time(char *buf, size_t len);
 

@@ -61,7 +61,8 @@ int mmr_run(struct mmr_config *cfg, const struct mmr_run_opts *o);
 json_t *mmr_capture_stacks(pid_t pgid);
 
 /* The case child: runs setup/prepare/run/cleanup/teardown and streams JSON
- * lines on fd. Returns the child's exit status. */
-int mmr_child_main(const struct mmr_case *c, int fd);
+ * lines on fd; bumps *progress (shared with mmrepro; may be NULL) with every
+ * message and every mmr_progress(). Returns the child's exit status. */
+int mmr_child_main(const struct mmr_case *c, int fd, uint64_t *progress);
 
 #endif

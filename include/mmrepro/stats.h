@@ -27,6 +27,9 @@ double mmr_quantile_sorted(const double *sorted, size_t n, double q);
  * small for any such interval.
  */
 bool mmr_median_ci_ranks(size_t n, double level, size_t *lo, size_t *hi, double *coverage);
+/* Standard normal CDF and its inverse (shared with the comparison tests). */
+double mmr_norm_cdf(double x);
+double mmr_norm_quantile(double p);
 int mmr_summarize(const double *x, size_t n, struct mmr_summary *s);
 json_t *mmr_summary_json(const struct mmr_summary *s);
 

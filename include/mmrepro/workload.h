@@ -97,6 +97,12 @@ struct mmr_workload {
 	unsigned needs;
 	unsigned default_reps;
 	bool hidden; /* harness self-test workloads: left out of `list` unless --all */
+	/*
+	 * Default of the `stall_timeout` harness key for its cases (seconds; 0:
+	 * none). A workload that sets it reports progress with mmr_progress()
+	 * often enough that this long without any is a hang worth reporting.
+	 */
+	double stall_timeout_s;
 
 	int (*plan)(struct mmr_plan *plan, const void *params);
 	int (*setup)(struct mmr_ctx *ctx);
@@ -154,7 +160,19 @@ void mmr_sample(struct mmr_ctx *ctx, const char *metric, double value);
 /* Free-form facts for the report ("extra" object of the case). */
 void mmr_extra_u64(struct mmr_ctx *ctx, const char *key, uint64_t v);
 void mmr_extra_str(struct mmr_ctx *ctx, const char *key, const char *v);
+/* Any JSON value (consumes the reference). */
+void mmr_extra_json(struct mmr_ctx *ctx, const char *key, json_t *v);
 void mmr_log(struct mmr_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * The case is making progress. With a `stall_timeout`, a case that goes that
+ * long without calling this and without any other message to the harness
+ * (phase, sample, op, log) is reported as a hang, with every task's kernel
+ * stack, and killed; mmrepro goes on with the next case. One relaxed atomic
+ * add on memory shared with mmrepro: any thread may call it, but a timed
+ * loop had better leave it to a thread that watches the others.
+ */
+void mmr_progress(struct mmr_ctx *ctx);
 
 int mmr_skip(struct mmr_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int mmr_invalid(struct mmr_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

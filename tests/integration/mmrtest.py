@@ -86,8 +86,30 @@ def knob_files():
                 yield f
 
 
-def knobs():
-    """Every knob mmrepro may touch, read directly (not through mmrepro)."""
+@contextlib.contextmanager
+def run_lock(timeout=1800):
+    """mmrepro's own run lock: while a test holds it, no mmrepro (another
+    developer's hand-run one included, which takes no machine_lock) is between
+    changing knobs and restoring them."""
+    d = os.environ.get("MMREPRO_STATE_DIR", "/run/mmrepro")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "lock"), "a") as f:
+        end = time.time() + timeout
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.time() > end:
+                    raise
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _read_knobs():
     out = {}
     for f in knob_files():
         try:
@@ -96,6 +118,14 @@ def knobs():
         except OSError:
             pass
     return out
+
+
+def knobs():
+    """Every knob mmrepro may touch, read directly (not through mmrepro), at a
+    moment no mmrepro run has them changed. Never call it while a mmrepro the
+    test started is still running: it would wait for that run to end."""
+    with run_lock():
+        return _read_knobs()
 
 
 def knob(path):
@@ -107,11 +137,13 @@ def knob(path):
 
 
 def check_knobs_equal(before, what):
-    after = knobs()
+    with run_lock():
+        after = _read_knobs()
+        journal = os.path.exists(journal_path())
     diff = {k: (before.get(k), after.get(k)) for k in set(before) | set(after)
             if before.get(k) != after.get(k)}
     check(not diff, f"{what}: knobs changed: {diff}")
-    check(not os.path.exists(journal_path()), f"{what}: the settings journal was left behind")
+    check(not journal, f"{what}: the settings journal was left behind")
 
 
 def journal_path():

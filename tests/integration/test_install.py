@@ -17,6 +17,7 @@ with t.tmpdir() as prefix:
     for path in (binary, os.path.join(share, "configs", "fork-anon.json"),
                  os.path.join(share, "configs", "suites", "quick.json"),
                  os.path.join(share, "reports", "report.schema.json"),
+                 os.path.join(share, "reports", "compare.schema.json"),
                  os.path.join(share, "scripts", "vm-init"),
                  os.path.join(share, "scripts", "mmrepro-debian-kernel"),
                  os.path.join(prefix, "share", "man", "man1", "mmrepro.1")):
@@ -30,6 +31,10 @@ with t.tmpdir() as prefix:
     r = subprocess.run([binary, "run", "quick", "--dry-run"], cwd="/", env=env,
                        capture_output=True, text=True)
     t.check(r.returncode == 0 and "fork_anon" in r.stdout, f"installed run quick: {r.stderr}")
+    # compare/report check reports against the installed schema
+    fixture = os.path.join(t.SOURCE, "tests", "integration", "data", "compare-base.json")
+    r = subprocess.run([binary, "report", fixture], cwd="/", env=env, capture_output=True, text=True)
+    t.check(r.returncode == 0 and "fork_ns" in r.stdout, f"installed report: {r.stderr}")
     man_bin = subprocess.run(["sh", "-c", "command -v man"], capture_output=True, text=True).stdout.strip()
     if man_bin:
         r = subprocess.run([man_bin, "-l", os.path.join(prefix, "share", "man", "man1", "mmrepro.1")],
