@@ -9,7 +9,8 @@
 # Stages: the build dependencies, the run-time libraries (each on its own, so
 # a builder can keep them cached: tests/integration/test_container.py tags
 # them), the build, and the image, which keeps only the binary, its data and
-# the run-time libraries.
+# the run-time libraries (and gnuplot, which draws `mmrepro compare --html`'s
+# plots).
 ARG BASE=debian:12
 
 FROM ${BASE} AS build-deps
@@ -23,6 +24,7 @@ FROM ${BASE} AS run-deps
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libjansson4 liburing2 libnuma1 libhwloc15 zlib1g util-linux procps \
+      gnuplot-nox \
  && rm -rf /var/lib/apt/lists/*
 
 FROM build-deps AS build

@@ -107,6 +107,8 @@ if ensure_base():
                 for rel in ("configs/suites/quick.json", "reports/report.schema.json",
                             "scripts/vm-init", "scripts/mmrepro-debian-kernel"):
                     t.check(os.path.exists(os.path.join(share, rel)), f"not in the image: {rel}")
+                t.check(os.path.exists(os.path.join(mounted, "usr/bin/gnuplot")),
+                        "gnuplot (compare --html's plots) is not in the image")
                 t.check(not os.path.exists(os.path.join(mounted, "usr/bin/cc")),
                         "the image should not carry the compiler (two stages)")
     finally:
