@@ -27,6 +27,8 @@ const char mmr_exit_codes_help[] =
 	"  5    internal or I/O error (e.g. the report could not be written)\n"
 	"  6..9 compare/report: regression, not comparable, unreadable report,\n"
 	"       other schema_version (see `mmrepro compare --help`)\n"
+	"  10   vm: the guest failed (panicked, never answered, timed out, or sent\n"
+	"       garbage); its console log says more\n"
 	"  128+N  stopped by signal N; knobs restored, partial report written\n";
 
 static const struct mmr_command commands[] = {
@@ -36,6 +38,7 @@ static const struct mmr_command commands[] = {
 	{ "restore", mmr_cmd_restore, "put back every knob recorded in a leftover journal" },
 	{ "compare", mmr_cmd_compare, "compare reports: verdict per metric, for mail and CI" },
 	{ "report", mmr_cmd_report, "render one report as text, markdown, JSON or HTML" },
+	{ "vm", mmr_cmd_vm, "boot a kernel image under qemu and run mmrepro inside it" },
 };
 
 static void usage(FILE *f)

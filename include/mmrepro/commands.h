@@ -15,6 +15,7 @@ int mmr_cmd_env(int argc, char **argv);
 int mmr_cmd_restore(int argc, char **argv);
 int mmr_cmd_compare(int argc, char **argv);
 int mmr_cmd_report(int argc, char **argv);
+int mmr_cmd_vm(int argc, char **argv);
 
 /* The exit-code table, shared by every --help. */
 extern const char mmr_exit_codes_help[];

@@ -23,7 +23,10 @@ enum mmr_exit {
 	MMR_EXIT_REFUSED = 3,	  /* refused before starting: memory guard, another mmrepro */
 	MMR_EXIT_RESTORE = 4,	  /* a knob could not be restored; the journal is kept */
 	MMR_EXIT_INTERNAL = 5,	  /* internal or I/O error (e.g. report not written) */
-	/* 6..9: the compare tool; 128+N: stopped by signal N, after cleanup */
+	/* 6..9: the compare tool */
+	/* vm: the guest failed (panic, no answer, timeout, garbage) */
+	MMR_EXIT_GUEST = 10,
+	/* 128+N: stopped by signal N, after cleanup */
 };
 
 struct mmr_plan {
