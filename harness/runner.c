@@ -7,6 +7,7 @@
 #include "mmrepro/env.h"
 #include "mmrepro/memguard.h"
 #include "mmrepro/report.h"
+#include "mmrepro/resources.h"
 #include "mmrepro/runner.h"
 #include "mmrepro/settings.h"
 #include "mmrepro/util.h"
@@ -316,6 +317,8 @@ static void run_child(const struct mmr_case *c, json_t *cj, struct mmr_txn *txn)
 	waitpid(pid, &wstatus, 0);
 	while (waitpid(-pid, NULL, 0) > 0) /* orphans come to us: we are a subreaper */
 		;
+	/* nor do the SysV segments and files it recorded and did not remove */
+	mmr_resources_reclaim(json_object_get(cj, "log"));
 	if (open)
 		drain(&r, rd);
 	close(rd);
