@@ -303,24 +303,28 @@ static int find_knob(const struct mmr_txn *t, const char *name)
 
 static int set_knob(const struct mmr_knob *k, const char *want, char *err, size_t errlen)
 {
-	char now[128];
+	char now[128] = "";
 	int ret;
 
 	if (mmr_knob_read(k, now, sizeof(now)) == 0 && !strcmp(now, want))
 		return 0;
-	ret = mmr_write_file(k->path, want);
-	if (ret) {
-		snprintf(err, errlen, "%s: writing \"%s\" to %s failed: %s", k->name, want, k->path,
-			 strerror(-ret));
-		return ret;
+	/* A hugetlb pool grows only as far as free contiguous memory allows; right
+	 * after something large was freed, compaction may need another try. */
+	for (int attempt = 0; attempt < (k->hugetlb_kb ? 3 : 1); attempt++) {
+		if (attempt)
+			usleep(300 * 1000);
+		ret = mmr_write_file(k->path, want);
+		if (ret) {
+			snprintf(err, errlen, "%s: writing \"%s\" to %s failed: %s", k->name, want,
+				 k->path, strerror(-ret));
+			return ret;
+		}
+		if (!mmr_knob_read(k, now, sizeof(now)) && !strcmp(now, want))
+			return 0;
 	}
-	if (mmr_knob_read(k, now, sizeof(now)) || strcmp(now, want)) {
-		snprintf(err, errlen, "%s: asked for \"%s\", the kernel gave \"%s\"%s", k->name,
-			 want, now,
-			 k->hugetlb_kb ? " (not enough free contiguous memory for the pool?)" : "");
-		return -EAGAIN;
-	}
-	return 0;
+	snprintf(err, errlen, "%s: asked for \"%s\", the kernel gave \"%s\"%s", k->name, want, now,
+		 k->hugetlb_kb ? " (not enough free contiguous memory for the pool?)" : "");
+	return -EAGAIN;
 }
 
 int mmr_txn_apply(struct mmr_txn *t, json_t *values, json_t **applied, char *err, size_t errlen)
