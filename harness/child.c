@@ -90,6 +90,16 @@ struct mmr_pinner *mmr_ctx_pinner(const struct mmr_ctx *ctx)
 	return ctx->pinner;
 }
 
+int mmr_ctx_cpuset(const struct mmr_ctx *ctx, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	if (!ctx->pinner)
+		return -ENODEV;
+	for (unsigned i = 0; i < mmr_pinner_npus(ctx->pinner); i++)
+		CPU_SET(mmr_pinner_cpu(ctx->pinner, i), set);
+	return 0;
+}
+
 static bool warming(const struct mmr_ctx *ctx)
 {
 	return ctx->rep < 0;
@@ -166,7 +176,8 @@ void mmr_extra_str(struct mmr_ctx *ctx, const char *key, const char *v)
 
 void mmr_extra_json(struct mmr_ctx *ctx, const char *key, json_t *v)
 {
-	mmr_ctx_send(ctx, json_pack("{s:s,s:s,s:o}", "t", "extra", "k", key, "v", v));
+	mmr_ctx_send(ctx,
+		     json_pack("{s:s,s:s,s:o}", "t", "extra", "k", key, "v", v ? v : json_null()));
 }
 
 void mmr_log(struct mmr_ctx *ctx, const char *fmt, ...)

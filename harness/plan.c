@@ -88,6 +88,12 @@ static void effective(struct mmr_plan *plan, const char *name, char *val, size_t
 		mmr_knob_read(&k, val, len);
 }
 
+int mmr_plan_knob(struct mmr_plan *plan, const char *knob, char *val, size_t len)
+{
+	effective(plan, knob, val, len);
+	return val[0] ? 0 : -ENOENT;
+}
+
 /* Does a MADV_HUGEPAGE region get folios of this per-size knob's order? */
 static bool size_allows_madvised(struct mmr_plan *plan, uint64_t kb)
 {

@@ -7,8 +7,11 @@
 #include "mmrepro/workload.h"
 
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -44,34 +47,59 @@ static int split_pmds(struct mmr_ctx *ctx, char *addr, uint64_t size)
 	return 0;
 }
 
-int mmr_region_verify(struct mmr_ctx *ctx, const struct mmr_region *r_const)
+/* Put the observation in the report; a layout that is not the requested one
+ * (beyond the case's tolerance) makes the case invalid. */
+static int judge_layout(struct mmr_ctx *ctx, const char *requested, const struct mmr_layout *l,
+			uint64_t bad)
 {
-	struct mmr_region *r = (struct mmr_region *)r_const;
-	uint64_t bad, allowed;
-	int ret = mmr_layout_observe(r->addr, r->size, &r->layout);
+	uint64_t allowed = (uint64_t)(mmr_ctx_case(ctx)->layout_tolerance * (double)l->pages);
 
-	if (ret)
-		return mmr_fail(ctx, "layout observation failed: %s", strerror(-ret));
-	bad = mmr_layout_mismatch(&r->layout, &r->backing);
-	allowed = (uint64_t)(mmr_ctx_case(ctx)->layout_tolerance * (double)r->layout.pages);
 	mmr_ctx_send(ctx, json_pack("{s:s,s:i,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:s}", "t", "layout",
-				    "rep", mmr_rep(ctx), "requested", r->backing.name, "observed",
-				    r->layout.observed, "detail", r->layout.detail, "proven",
-				    r->layout.proven, "pages", (json_int_t)r->layout.pages,
-				    "mismatch_pages", (json_int_t)bad, "pmd_mapped_bytes",
-				    (json_int_t)r->layout.pmd_mapped_bytes, "pmd_source",
-				    r->layout.pmd_source ? r->layout.pmd_source : "none"));
-	if (!r->layout.proven)
+				    "rep", mmr_rep(ctx), "requested", requested, "observed",
+				    l->observed, "detail", l->detail, "proven", l->proven, "pages",
+				    (json_int_t)l->pages, "mismatch_pages", (json_int_t)bad,
+				    "pmd_mapped_bytes", (json_int_t)l->pmd_mapped_bytes,
+				    "pmd_source", l->pmd_source ? l->pmd_source : "none"));
+	if (!l->proven)
 		return mmr_invalid(ctx, "layout of %s could not be proven (kpageflags unreadable)",
-				   r->backing.name);
+				   requested);
 	if (bad > allowed)
 		return mmr_invalid(ctx,
 				   "layout: requested %s, observed %s (%s); %llu of %llu pages "
 				   "differ, tolerance %llu",
-				   r->backing.name, r->layout.observed, r->layout.detail,
-				   (unsigned long long)bad, (unsigned long long)r->layout.pages,
-				   (unsigned long long)allowed);
+				   requested, l->observed, l->detail, (unsigned long long)bad,
+				   (unsigned long long)l->pages, (unsigned long long)allowed);
 	return 0;
+}
+
+int mmr_region_verify(struct mmr_ctx *ctx, const struct mmr_region *r_const)
+{
+	struct mmr_region *r = (struct mmr_region *)r_const;
+	int ret = mmr_layout_observe(r->addr, r->size, &r->layout);
+
+	if (ret)
+		return mmr_fail(ctx, "layout observation failed: %s", strerror(-ret));
+	return judge_layout(ctx, r->backing.name, &r->layout,
+			    mmr_layout_mismatch(&r->layout, &r->backing));
+}
+
+int mmr_layout_require(struct mmr_ctx *ctx, const void *addr, uint64_t len, const char *requested,
+		       unsigned order, bool hugetlb)
+{
+	struct mmr_layout l;
+	uint64_t bad;
+	int ret = mmr_layout_observe(addr, len, &l);
+
+	if (ret)
+		return mmr_fail(ctx, "layout observation failed: %s", strerror(-ret));
+	if (order > MMR_MAX_ORDER)
+		order = MMR_MAX_ORDER;
+	bad = l.pages - l.order_pages[order];
+	if (hugetlb && l.pages - l.hugetlb_pages > bad)
+		bad = l.pages - l.hugetlb_pages;
+	if (!hugetlb && l.hugetlb_pages > bad)
+		bad = l.hugetlb_pages;
+	return judge_layout(ctx, requested, &l, bad);
 }
 
 int mmr_region_create(struct mmr_ctx *ctx, uint64_t size, const struct mmr_backing *b,
@@ -132,4 +160,13 @@ void mmr_region_destroy(struct mmr_region *r)
 	}
 	r->map = NULL;
 	r->addr = NULL;
+}
+
+void mmr_settle_page_tables(void)
+{
+	/* MEMBARRIER_CMD_GLOBAL is synchronize_rcu(); after the second grace
+	 * period the callbacks queued before the first have run */
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) ||
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(50 * 1000);
 }

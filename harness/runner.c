@@ -7,6 +7,7 @@
 #include "mmrepro/env.h"
 #include "mmrepro/memguard.h"
 #include "mmrepro/report.h"
+#include "mmrepro/resources.h"
 #include "mmrepro/runner.h"
 #include "mmrepro/settings.h"
 #include "mmrepro/util.h"
@@ -396,6 +397,8 @@ static void run_child(const struct mmr_case *c, json_t *cj, struct mmr_txn *txn)
 	/* orphans come to us too: we are a subreaper */
 	if (!reap_group(pid, &wstatus, r.unkillable ? 0 : mmr_now_ns() + KILL_GRACE_NS))
 		r.unkillable = true;
+	/* nor do the SysV segments and files it recorded and did not remove */
+	mmr_resources_reclaim(json_object_get(cj, "log"));
 	if (open)
 		drain(&r, rd);
 	close(rd);

@@ -10,6 +10,7 @@
  */
 #include "mmrepro/settings.h"
 #include "mmrepro/env.h"
+#include "mmrepro/resources.h"
 #include "mmrepro/util.h"
 
 #include <errno.h>
@@ -65,27 +66,6 @@ static void journal_path(char *buf, size_t len)
 	snprintf(buf, len, "%s/journal.json", mmr_state_dir());
 }
 
-/* Start time of a process in clock ticks since boot (field 22 of stat), so a
- * recorded pid is only signalled if it is still the same process. */
-static unsigned long long proc_start_time(int pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long v = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (mmr_read_file(path, buf, sizeof(buf)) < 0)
-		return 0;
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	/* after ")": state is field 3; starttime is field 22 */
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		v = strtoull(p + 1, NULL, 10);
-	return v;
-}
-
 static int restore_journal(const char *path, unsigned *restored)
 {
 	json_error_t jerr;
@@ -100,7 +80,7 @@ static int restore_journal(const char *path, unsigned *restored)
 	}
 	pgid = json_integer_value(json_object_get(j, "pgid"));
 	if (pgid > 1 && (unsigned long long)json_integer_value(json_object_get(j, "pgid_start")) ==
-				proc_start_time((int)pgid)) {
+				mmr_proc_start_time((int)pgid)) {
 		mmr_info("killing process group %lld left by pid %lld", (long long)pgid,
 			 (long long)json_integer_value(json_object_get(j, "pid")));
 		kill(-(pid_t)pgid, SIGKILL);
@@ -140,11 +120,18 @@ static int restore_journal(const char *path, unsigned *restored)
 static int recover(unsigned *restored, bool *had)
 {
 	char path[512];
-	int ret;
+	int ret, removed;
 
+	/* Objects first: a SysV hugetlb segment holds pool pages, so the pool
+	 * size can only go back once the segment is gone. */
+	removed = mmr_resources_reclaim(NULL);
+	if (removed < 0)
+		mmr_warn("some objects left by an mmrepro that did not finish could not be "
+			 "removed; their records stay in %s",
+			 mmr_state_dir());
 	journal_path(path, sizeof(path));
 	if (had)
-		*had = mmr_path_exists(path);
+		*had = mmr_path_exists(path) || removed > 0;
 	if (!mmr_path_exists(path))
 		return 0;
 	ret = restore_journal(path, restored);
@@ -230,7 +217,8 @@ static int write_journal(struct mmr_txn *t)
 
 	json_object_set_new(j, "version", json_integer(JOURNAL_VERSION));
 	json_object_set_new(j, "pid", json_integer(getpid()));
-	json_object_set_new(j, "pid_start", json_integer((json_int_t)proc_start_time(getpid())));
+	json_object_set_new(j, "pid_start",
+			    json_integer((json_int_t)mmr_proc_start_time(getpid())));
 	json_object_set_new(j, "pgid", json_integer(t->pgid));
 	json_object_set_new(j, "pgid_start", json_integer((json_int_t)t->pgid_start));
 	for (size_t i = 0; i < t->n; i++) {
@@ -315,24 +303,28 @@ static int find_knob(const struct mmr_txn *t, const char *name)
 
 static int set_knob(const struct mmr_knob *k, const char *want, char *err, size_t errlen)
 {
-	char now[128];
+	char now[128] = "";
 	int ret;
 
 	if (mmr_knob_read(k, now, sizeof(now)) == 0 && !strcmp(now, want))
 		return 0;
-	ret = mmr_write_file(k->path, want);
-	if (ret) {
-		snprintf(err, errlen, "%s: writing \"%s\" to %s failed: %s", k->name, want, k->path,
-			 strerror(-ret));
-		return ret;
+	/* A hugetlb pool grows only as far as free contiguous memory allows; right
+	 * after something large was freed, compaction may need another try. */
+	for (int attempt = 0; attempt < (k->hugetlb_kb ? 3 : 1); attempt++) {
+		if (attempt)
+			usleep(300 * 1000);
+		ret = mmr_write_file(k->path, want);
+		if (ret) {
+			snprintf(err, errlen, "%s: writing \"%s\" to %s failed: %s", k->name, want,
+				 k->path, strerror(-ret));
+			return ret;
+		}
+		if (!mmr_knob_read(k, now, sizeof(now)) && !strcmp(now, want))
+			return 0;
 	}
-	if (mmr_knob_read(k, now, sizeof(now)) || strcmp(now, want)) {
-		snprintf(err, errlen, "%s: asked for \"%s\", the kernel gave \"%s\"%s", k->name,
-			 want, now,
-			 k->hugetlb_kb ? " (not enough free contiguous memory for the pool?)" : "");
-		return -EAGAIN;
-	}
-	return 0;
+	snprintf(err, errlen, "%s: asked for \"%s\", the kernel gave \"%s\"%s", k->name, want, now,
+		 k->hugetlb_kb ? " (not enough free contiguous memory for the pool?)" : "");
+	return -EAGAIN;
 }
 
 int mmr_txn_apply(struct mmr_txn *t, json_t *values, json_t **applied, char *err, size_t errlen)
@@ -369,7 +361,7 @@ int mmr_txn_apply(struct mmr_txn *t, json_t *values, json_t **applied, char *err
 void mmr_txn_set_pgid(struct mmr_txn *t, int pgid)
 {
 	t->pgid = pgid;
-	t->pgid_start = pgid > 0 ? proc_start_time(pgid) : 0;
+	t->pgid_start = pgid > 0 ? mmr_proc_start_time(pgid) : 0;
 	emerg.pgid = pgid;
 	if (t->n)
 		write_journal(t);

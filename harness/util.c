@@ -325,6 +325,25 @@ long long mmr_meminfo_kb(const char *key)
 	return kb_field("/proc/meminfo", key);
 }
 
+unsigned long long mmr_proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (mmr_read_file(path, buf, sizeof(buf)) < 0)
+		return 0;
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	/* after ")": state is field 3; starttime is field 22 */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		v = strtoull(p + 1, NULL, 10);
+	return v;
+}
+
 char *mmr_strdup_printf(const char *fmt, ...)
 {
 	va_list ap;

@@ -46,6 +46,10 @@ int mmr_mkdirs(const char *path, mode_t mode);
  * in kB (as the file shows it). pid 0 means self. -1 if absent. */
 long long mmr_status_kb(pid_t pid, const char *key);
 long long mmr_meminfo_kb(const char *key);
+/* Start time of a process in clock ticks since boot (field 22 of
+ * /proc/<pid>/stat), 0 if it does not exist: a recorded pid is only acted on
+ * while it still names the same process. */
+unsigned long long mmr_proc_start_time(pid_t pid);
 
 char *mmr_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t mmr_levenshtein(const char *a, const char *b);

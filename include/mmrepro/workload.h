@@ -34,6 +34,9 @@
 
 #include "mmrepro/util.h"
 #include "mmrepro/backing.h"
+#include "mmrepro/fleet.h"
+#include "mmrepro/ptmodel.h"
+#include "mmrepro/resources.h"
 
 #define MMR_WORKLOAD_ABI 1
 
@@ -127,10 +130,23 @@ void mmr_plan_footprint(struct mmr_plan *plan, uint64_t bytes);
 /* A knob this case needs, by its allow-listed name ("thp.64K.enabled"). A
  * value the config sets explicitly for the same knob wins. */
 int mmr_plan_setting(struct mmr_plan *plan, const char *knob, const char *value);
+/* The value a knob will have in this case: planned so far, else its value
+ * now ("madvise", "512"). -ENOENT when this kernel has no such knob. */
+int mmr_plan_knob(struct mmr_plan *plan, const char *knob, char *val, size_t len);
 /* Make anonymous MADV_HUGEPAGE memory come out as folios of the backing's
  * order: sets the per-size (or global) THP knobs, or skips with the reason the
  * kernel cannot do it. */
 int mmr_plan_backing(struct mmr_plan *plan, const struct mmr_backing *b);
+/* Make anonymous shmem (memfd, SysV, MAP_SHARED|MAP_ANONYMOUS) come out as
+ * folios of `folio` bytes (the base page: no large folios), or skip. */
+int mmr_plan_shmem(struct mmr_plan *plan, uint64_t folio);
+/* Grow the hugetlb pool of `page`-sized pages so that `bytes` more fit. */
+int mmr_plan_hugetlb_pool(struct mmr_plan *plan, uint64_t page, uint64_t bytes);
+/* shmmax and shmall for one more SysV segment of `bytes` (SHM_HUGETLB: root). */
+int mmr_plan_sysv_segment(struct mmr_plan *plan, uint64_t bytes, bool hugetlb);
+/* A counter of the hugetlb pool of `page`-sized pages ("nr_hugepages",
+ * "free_hugepages", "resv_hugepages", "surplus_hugepages"); 0 if none. */
+uint64_t mmr_hugetlb_pool(uint64_t page, const char *field);
 int mmr_plan_skip(struct mmr_plan *plan, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int mmr_plan_invalid(struct mmr_plan *plan, const char *fmt, ...)
@@ -160,7 +176,7 @@ void mmr_sample(struct mmr_ctx *ctx, const char *metric, double value);
 /* Free-form facts for the report ("extra" object of the case). */
 void mmr_extra_u64(struct mmr_ctx *ctx, const char *key, uint64_t v);
 void mmr_extra_str(struct mmr_ctx *ctx, const char *key, const char *v);
-/* Any JSON value (consumes the reference). */
+/* Any JSON value (the reference is consumed), e.g. a model or a projection. */
 void mmr_extra_json(struct mmr_ctx *ctx, const char *key, json_t *v);
 void mmr_log(struct mmr_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -186,6 +202,16 @@ int mmr_region_create(struct mmr_ctx *ctx, uint64_t size, const struct mmr_backi
 /* Prove an existing region again (e.g. after something that could split it). */
 int mmr_region_verify(struct mmr_ctx *ctx, const struct mmr_region *r);
 void mmr_region_destroy(struct mmr_region *r);
+/* Page tables that munmap() frees are freed, and taken off PageTables, by an
+ * RCU callback (6.x), some milliseconds later. Wait for that, so that a
+ * measurement that follows does not see the tables of a mapping made before. */
+void mmr_settle_page_tables(void);
+/* Prove that [addr, addr+len) of the caller's address space (any mapping: a
+ * file, shmem, hugetlb) is populated with folios of `order` (hugetlb ones when
+ * `hugetlb`). The report shows `requested` beside what was observed; a
+ * mismatch beyond the case's tolerance makes the case invalid. */
+int mmr_layout_require(struct mmr_ctx *ctx, const void *addr, uint64_t len, const char *requested,
+		       unsigned order, bool hugetlb);
 
 /* Pin the calling thread to the case's CPU slot (hwloc); slot 0 is the CPU of
  * the case's main thread, the rest are spread over the other PUs first. The

@@ -252,3 +252,60 @@ def mthp_sizes_kb():
 
 def kill(proc, sig=signal.SIGINT):
     os.kill(proc.pid, sig)
+
+
+# ---- what a run may leave behind (SysV segments, hugetlb pages, files, processes) ----
+
+def shm_segments():
+    """SysV segments as (key, shmid, bytes, nattch), from /proc/sysvipc/shm."""
+    out = set()
+    with open("/proc/sysvipc/shm") as f:
+        next(f)
+        for line in f:
+            v = line.split()
+            out.add((int(v[0]), int(v[1]), int(v[3]), int(v[6])))
+    return out
+
+
+def hugetlb_pools():
+    out = {}
+    for d in sorted(glob.glob("/sys/kernel/mm/hugepages/hugepages-*")):
+        for name in ("nr_hugepages", "free_hugepages", "resv_hugepages", "surplus_hugepages"):
+            with open(os.path.join(d, name)) as f:
+                out[f"{os.path.basename(d)}/{name}"] = int(f.read())
+    return out
+
+
+def leftovers():
+    """A snapshot of what a run must give back: SysV segments, hugetlb pools,
+    /dev/shm, and the records of objects mmrepro still has to remove."""
+    state = os.environ.get("MMREPRO_STATE_DIR", "/run/mmrepro")
+    return {"segments": sorted(shm_segments()), "hugetlb": hugetlb_pools(),
+            "dev_shm": sorted(os.listdir("/dev/shm")),
+            "records": sorted(glob.glob(os.path.join(state, "resources-*.json")))}
+
+
+def session_processes(sid):
+    """Live (not zombie) processes of a session: run mmrepro with
+    start_new_session=True and every process it made is in session <its pid>."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                f = _stat_fields(d)
+            except OSError:
+                continue
+            if int(f[3]) == sid and f[0] not in "ZX":
+                out.append(int(d))
+    return out
+
+
+def check_no_leftovers(before, what, sid=None):
+    """Fail on any difference from `before` (a leftovers() snapshot), and on
+    any live process of session `sid` (waited for up to 10 s: PR_SET_PDEATHSIG
+    kills are asynchronous)."""
+    if sid is not None:
+        wait_for(lambda: not session_processes(sid), 10, f"{what}: processes of session {sid} to exit")
+    after = leftovers()
+    for k in before:
+        check(before[k] == after[k], f"{what}: {k} differ: before {before[k]}, after {after[k]}")

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""sga_attach at small scale for every backing this kernel supports.
+
+Checks that the report validates; every backing runs (mshare is skipped with
+the reason only when the kernel has no msharefs); the SGA's folios were
+proven before every repetition; every metric has its samples; each process's
+VmPTE growth is what the page-table model says (it counts the process's own
+tables, so it is exact, give or take one PUD table); the hugetlbfs-aligned
+case costs each process less page-table memory than the misaligned one and
+than memfd 4K, and its processes really share PMD tables (they fault once per
+GiB, not once per huge page); and that nothing is left: no process of the
+run, SysV segment, hugetlb page, /dev/shm file, record or changed knob.
+"""
+# ctest-labels: sga
+# ctest-timeout: 1200
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mmrtest as t  # noqa: E402
+
+t.require_root()
+REPS, WARMUP, PROCS = 3, 1, 32
+BACKINGS = ["sysv", "sysv-hugetlb", "memfd", "shmem-thp", "hugetlbfs-aligned",
+            "hugetlbfs-misaligned", "mshare"]
+METRICS = ["spawn_ns", "ready_ns", "spawn_to_ready_ns", "teardown_ns", "attach_ns_p50",
+           "attach_ns_p99", "attach_ns_max", "touch_ns_p50", "touch_ns_p99", "touch_ns_max",
+           "detach_ns_p50", "detach_ns_max", "minflt_p50", "pagetables_bytes",
+           "pagetables_per_proc_gib", "vmpte_sum_bytes", "vmpte_p50_kb", "vmpte_max_kb",
+           "sga_resident_bytes"]
+
+
+def mshare_in_kernel():
+    with open("/proc/filesystems") as f:
+        return "msharefs" in f.read()
+
+
+def median(c, m):
+    return c["metrics"][m]["summary"]["median"]
+
+
+with t.machine_lock(), t.tmpdir() as d:
+    knobs, before = t.knobs(), t.leftovers()
+    # a 64K stride still touches every PTE table (and spares SysV, which has
+    # no fault-around, 16 faults in 17)
+    cfg = t.write_config({
+        "workload": "sga_attach",
+        "params": {"sga_size": "1G", "procs": PROCS, "touch_stride": "64K"},
+        "matrix": {"backing": BACKINGS},
+        "repetitions": REPS, "warmup": WARMUP, "timeout": "15m"}, d)
+    out = os.path.join(d, "all.json")
+    p = t.start(["run", cfg, "-o", out, "-q"], start_new_session=True)
+    _, err = p.communicate(timeout=1100)
+    rep = t.validate(out)
+    t.check(p.returncode == 0, f"exit {p.returncode}: {err} "
+            f"{[(c['id'], c['status'], c['reason']) for c in rep['cases'] if c['status'] != 'ok']}")
+    t.check_knobs_equal(knobs, "after every backing")
+    t.check_no_leftovers(before, "after every backing", sid=p.pid)
+    cases = {c["params"]["backing"]: c for c in rep["cases"]}
+    for b, c in cases.items():
+        if b == "mshare" and not mshare_in_kernel():
+            t.check(c["status"] == "skipped" and "mshare" in (c["reason"] or ""),
+                    f"mshare: expected a skip naming it, got {c['status']}: {c['reason']}")
+            continue
+        t.check(c["status"] == "ok", f"{b}: {c['status']}: {c['reason']}")
+        if c["status"] != "ok":
+            continue
+        lay = c["layout"] or {}
+        t.check(lay.get("requested") == lay.get("observed") and lay.get("proven")
+                and lay.get("checks") == REPS + WARMUP and lay.get("max_mismatch_pages") == 0,
+                f"{b}: the SGA's folios must be proven before every repetition: {lay}")
+        for m in METRICS:
+            s = c["metrics"].get(m, {}).get("samples", [])
+            t.check(len(s) == REPS, f"{b}: {m} has samples {s}")
+        for op in ("spawn", "attach_touch", "teardown"):
+            t.check(c["counters"].get(op, {}).get("n") == REPS, f"{b}: counters of {op}")
+        t.check(median(c, "sga_resident_bytes") == 1 << 30, f"{b}: the SGA must be resident")
+        # VmPTE is each process's own count: the model's, plus at most a PUD table
+        model = c["extra"]["model"]["vmpte_bytes_per_proc"]
+        got = median(c, "vmpte_sum_bytes") / PROCS
+        t.check(model <= got <= model + 4096,
+                f"{b}: VmPTE growth per process {got} B, the model says {model} B")
+        proj = c["extra"]["projection"]
+        t.check(proj["sga_bytes"] == 300e9 and proj["procs"] == 1500 and proj["from_model_bytes"] > 0,
+                f"{b}: projection {proj}")
+
+    al, mis, m4k = (cases.get(b) for b in ("hugetlbfs-aligned", "hugetlbfs-misaligned", "memfd"))
+    if all(c and c["status"] == "ok" for c in (al, mis, m4k)):
+        t.check(median(al, "vmpte_p50_kb") < median(mis, "vmpte_p50_kb") < median(m4k, "vmpte_p50_kb"),
+                "page-table memory per process must order hugetlbfs-aligned < misaligned < memfd 4K: "
+                f"{[median(c, 'vmpte_p50_kb') for c in (al, mis, m4k)]} kB")
+        # the system's count (other processes' activity rides along, so only
+        # what dwarfs it is asserted): 64 MiB of 4K PTEs, as the model says
+        t.check(median(m4k, "pagetables_bytes") > 10 * max(median(al, "pagetables_bytes"),
+                                                            median(mis, "pagetables_bytes"), 1 << 20),
+                "PageTables growth of memfd 4K must dwarf both hugetlb cases: "
+                f"{[median(c, 'pagetables_bytes') for c in (m4k, al, mis)]}")
+        ratio = m4k["extra"]["measured_over_model"]["pagetables"]
+        t.check(0.9 < ratio < 1.1, f"memfd 4K: PageTables growth / model = {ratio}")
+        # shared PMD tables: a process finds the SGA mapped already and faults
+        # once per GiB; without sharing it faults once per huge page (512)
+        t.check(median(al, "minflt_p50") < 16 <= 512 <= median(mis, "minflt_p50"),
+                f"PMD sharing: minor faults per process aligned {median(al, 'minflt_p50')}, "
+                f"misaligned {median(mis, 'minflt_p50')}")
+        t.check(al["extra"]["model"]["shared_pmd_tables"] == 1
+                and mis["extra"]["model"]["shared_pmd_tables"] == 0,
+                f"model: shared tables {al['extra']['model']} {mis['extra']['model']}")
+    # The same at the system's level: PageTables grows by one shared table in
+    # all for the aligned case, by two tables per process for the misaligned
+    # one; 256 processes make the difference 2 MiB, clear of what other
+    # processes on the machine allocate or free meanwhile (and of a PUD table
+    # per process, which both cases pay when the SGA lands in a 512 GiB
+    # region of its own, as it can under ASan).
+    cfg = t.write_config({
+        "workload": "sga_attach", "params": {"sga_size": "1G", "procs": 256},
+        "matrix": {"backing": ["hugetlbfs-aligned", "hugetlbfs-misaligned"]},
+        "repetitions": 5, "warmup": 1}, d)
+    out2 = os.path.join(d, "sharing.json")
+    p = t.start(["run", cfg, "-o", out2, "-q"], start_new_session=True)
+    _, err = p.communicate(timeout=600)
+    al, mis = t.validate(out2)["cases"]
+    t.check(p.returncode == 0, f"sharing run: exit {p.returncode}: {err} "
+            f"{[(c['status'], c['reason']) for c in (al, mis)]}")
+    if al["status"] == mis["status"] == "ok":
+        saved = median(mis, "pagetables_bytes") - median(al, "pagetables_bytes")
+        model = mis["extra"]["model"]["pagetables_bytes"] - al["extra"]["model"]["pagetables_bytes"]
+        t.check(model > 0 and saved > model / 2,
+                "PageTables growth: aligned hugetlb must share its PMD table: it saves "
+                f"{saved} B over misaligned, the model says {model} B")
+    t.check_no_leftovers(before, "after the sharing run", sid=p.pid)
+
+    lines = rep["analysis"].get("sga_attach", {}).get("summary_lines", [])
+    t.check(len(lines) == sum(c["status"] == "ok" for c in cases.values()) and "878 GB" in lines[0],
+            f"analysis: {lines}")
+
+    # bad input: one line naming the file and the key, nothing changed
+    bad = t.write_config({"workload": "sga_attach", "params": {"sga_size": "3M",
+                                                              "backing": "hugetlbfs-aligned"}}, d)
+    r = t.run(["run", bad, "-o", os.path.join(d, "bad.json"), "-q"], check_rc=1)
+    c = t.validate(os.path.join(d, "bad.json"))["cases"][0]
+    t.check(c["status"] == "invalid" and "not a multiple of the SGA's 2M pages" in c["reason"],
+            f"sga_size 3M with 2M pages: {c['status']} {c['reason']}")
+    r = t.run(["run", "sga_attach", "--set", "procs=0"], check_rc=2)
+    t.check("procs" in r.stderr and r.stderr.count("\n") == 1, f"procs=0: {r.stderr}")
+    t.check_knobs_equal(knobs, "after bad input")
+    t.check_no_leftovers(before, "after bad input")
+t.done("test_sga_attach")
