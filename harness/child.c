@@ -109,7 +109,7 @@ void mmr_op_begin(struct mmr_ctx *ctx, const char *op)
 {
 	snprintf(ctx->op, sizeof(ctx->op), "%s", op);
 	if (ctx->ctr)
-		mmr_counters_read(ctx->ctr, ctx->snap_a);
+		mmr_counters_read(ctx->ctr, ctx->snap_a, MMR_SNAP_OPEN);
 	ctx->op_open = true;
 	ctx->op_t0 = mmr_now_ns(); /* last: the snapshot stays outside the window */
 }
@@ -122,7 +122,7 @@ uint64_t mmr_op_end(struct mmr_ctx *ctx)
 		return ns;
 	ctx->op_open = false;
 	if (ctx->ctr)
-		mmr_counters_read(ctx->ctr, ctx->snap_b);
+		mmr_counters_read(ctx->ctr, ctx->snap_b, MMR_SNAP_CLOSE);
 	if (!warming(ctx)) {
 		json_t *m = json_pack("{s:s,s:s,s:i,s:I}", "t", "op", "op", ctx->op, "rep",
 				      ctx->rep, "ns", (json_int_t)ns);

@@ -22,9 +22,10 @@ int mmr_cmd_restore(int argc, char **argv)
 			"usage: mmrepro restore\n\n"
 			"Put back every kernel knob recorded in the settings journal that an\n"
 			"mmrepro killed with SIGKILL (or a crashed machine) left in %s, kill\n"
-			"the case processes it recorded, remove the SysV segments and files its\n"
-			"cases recorded (resources-<pid>.json), and remove the journal. Every\n"
-			"other mmrepro command that changes knobs does this first on its own.\n\n%s",
+			"the case processes it recorded, remove the SysV segments, files and\n"
+			"cgroups its cases recorded (resources-<pid>.json), and remove the\n"
+			"journal. Every other mmrepro command that changes knobs does this\n"
+			"first on its own.\n\n%s",
 			mmr_state_dir(), mmr_exit_codes_help);
 		return f == stdout ? MMR_EXIT_OK : MMR_EXIT_USAGE;
 	}

@@ -619,11 +619,17 @@ static int do_case(struct loader *L, json_t *entry, json_t *defaults, const char
 		if (wl)
 			return fail(L, "%s: \"include\" and \"workload\" exclude each other",
 				    origin);
-		if (!json_is_string(inc))
-			return fail(L, "%s.include: expected a path relative to this file", origin);
+		if (!json_is_string(inc) || !json_string_length(inc))
+			return fail(
+				L,
+				"%s.include: expected a path (absolute, or relative to this file)",
+				origin);
 		snprintf(tmp, sizeof(tmp), "%s", file);
 		snprintf(dir, sizeof(dir), "%s", dirname(tmp));
-		snprintf(incpath, sizeof(incpath), "%s/%s", dir, json_string_value(inc));
+		if (json_string_value(inc)[0] == '/')
+			snprintf(incpath, sizeof(incpath), "%s", json_string_value(inc));
+		else
+			snprintf(incpath, sizeof(incpath), "%s/%s", dir, json_string_value(inc));
 		/* overrides an include applies to the included cases, like --set */
 		ovr = json_object();
 		json_object_foreach (entry, k, v) {

@@ -299,7 +299,7 @@ static int read_interrupts(struct mmr_counters *c, int64_t *vals)
 	return 0;
 }
 
-int mmr_counters_read(struct mmr_counters *c, int64_t *vals)
+static void fold_percpu_stats(struct mmr_counters *c)
 {
 	char buf[64];
 
@@ -311,9 +311,19 @@ int mmr_counters_read(struct mmr_counters *c, int64_t *vals)
 		close(c->refresh_fd);
 		c->refresh_fd = -1;
 	}
+}
+
+int mmr_counters_read(struct mmr_counters *c, int64_t *vals, enum mmr_snap_side side)
+{
+	char buf[64];
+
+	if (side == MMR_SNAP_CLOSE && read_interrupts(c, vals))
+		return -EIO;
+	fold_percpu_stats(c);
 	if (read_lines(c, c->vmstat_fd, c->vmstat_first, c->vmstat_n, false, vals) ||
-	    read_lines(c, c->meminfo_fd, c->meminfo_first, c->meminfo_n, true, vals) ||
-	    read_interrupts(c, vals))
+	    read_lines(c, c->meminfo_fd, c->meminfo_first, c->meminfo_n, true, vals))
+		return -EIO;
+	if (side == MMR_SNAP_OPEN && read_interrupts(c, vals))
 		return -EIO;
 	for (size_t i = 0; i < c->n; i++) {
 		ssize_t n;

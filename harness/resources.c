@@ -159,6 +159,20 @@ int mmr_resource_file_drop(const char *path)
 	return drop_mine("file", 0, path);
 }
 
+int mmr_resource_dir_add(const char *path, const char *parent)
+{
+	json_t *o = json_pack("{s:s,s:s}", "kind", "dir", "path", path);
+
+	if (o && parent)
+		json_object_set_new(o, "parent", json_string(parent));
+	return add_mine(o);
+}
+
+int mmr_resource_dir_drop(const char *path)
+{
+	return drop_mine("dir", 0, path);
+}
+
 /* ---- reclaiming what a gone process left ---- */
 
 /* Is any process of the group still running (zombies have let go of their
@@ -256,6 +270,28 @@ static int remove_object(json_t *o, int owner, json_t *log)
 		if (!path || unlink(path))
 			return !path || errno == ENOENT ? 0 : -errno;
 		note(log, "removed %s left by pid %d", path, owner);
+		return 1;
+	}
+	if (kind && !strcmp(kind, "dir")) {
+		const char *path = json_string_value(json_object_get(o, "path"));
+		const char *parent = json_string_value(json_object_get(o, "parent"));
+
+		int err = 0;
+
+		if (!path)
+			return 0;
+		/* a cgroup whose last process just died may read busy briefly */
+		for (int i = 0; i < 100; i++) {
+			err = rmdir(path) ? errno : 0;
+			if (err != EBUSY)
+				break;
+			usleep(10 * 1000);
+		}
+		if (err)
+			return err == ENOENT ? 0 : -err;
+		note(log, "removed %s left by pid %d", path, owner);
+		if (parent)
+			rmdir(parent); /* fails while anything else is in it: fine */
 		return 1;
 	}
 	return 0; /* a kind this version does not know: nothing it can do */

@@ -726,17 +726,16 @@ static void mthp_alloc_teardown(struct mmr_ctx *ctx)
 	if (s->in_memcg) {
 		ret = memcg_leave(&s->memcg);
 		if (ret)
-			mmr_log(ctx, "could not remove %s: %s (the next mthp_alloc run will)",
+			mmr_log(ctx, "could not remove %s: %s (mmrepro will, after the case)",
 				s->memcg.dir, strerror(-ret));
 	}
 	json_decref(s->timelines);
 }
 
 /*
- * In mmrepro itself, after every case: besides the sweep table, remove the
- * cgroup of any case child that died before its teardown (a crash, a
- * timeout, a signal to mmrepro); this is the one hook that runs there after
- * the cases.
+ * In mmrepro itself, after the cases: besides the sweep table, remove empty
+ * mthp_alloc-* cgroups that no resource record names (left by an mmrepro
+ * older than the records); recorded ones go with mmr_resources_reclaim.
  */
 static json_t *mthp_alloc_analyze(json_t *cases)
 {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A memory cgroup for one mthp_alloc case; see mthp_alloc_memcg.h. */
 #include "mthp_alloc_memcg.h"
+#include "mmrepro/resources.h"
 #include "mmrepro/util.h"
 
 #include <dirent.h>
@@ -175,6 +176,8 @@ static void remove_dirs(struct memcg *m)
 	/* a cgroup whose last process just exited may still read busy briefly */
 	for (int i = 0; i < 100 && rmdir(m->dir) && errno == EBUSY; i++)
 		usleep(10 * 1000);
+	if (!mmr_path_exists(m->dir))
+		mmr_resource_dir_drop(m->dir);
 	rmdir(m->parent); /* only when no other mmrepro cgroup is left in it */
 }
 
@@ -196,8 +199,14 @@ int memcg_enter(struct memcg *m, uint64_t limit, char *why, size_t len)
 		if (ret)
 			goto fail_parent;
 	}
+	/* recorded first: a SIGKILL from here on still gets it removed */
+	step = "recording it";
+	ret = mmr_resource_dir_add(m->dir, m->parent);
+	if (ret)
+		goto fail_parent;
 	if (mkdir(m->dir, 0755)) {
 		ret = -errno;
+		mmr_resource_dir_drop(m->dir);
 		step = "mkdir";
 		goto fail_parent;
 	}

@@ -11,10 +11,11 @@
  *              children of mmrepro/ (the root delegates it, as LTP assumes);
  *   cgroup v1: <own memory cgroup>/mmrepro/mthp_alloc-<pid>, nested where the
  *              process already is, so every limit above it still applies.
- * A case child that dies before its teardown leaves an empty cgroup behind:
- * memcg_sweep() removes those (mthp_alloc's setup and analyze call it, so a
- * crash or a signal is cleaned up within the run; after a SIGKILL of mmrepro,
- * by the next run of mthp_alloc).
+ * The cgroup is recorded as a resource (resources.h) before it is made, so
+ * one a case child leaves behind when it dies before its teardown is removed
+ * by mmrepro after the case, and after a SIGKILL of mmrepro by the next start
+ * or `mmrepro restore`. memcg_sweep() also removes empty mthp_alloc-*
+ * cgroups no record names (left by an older mmrepro).
  */
 #ifndef MMREPRO_MTHP_ALLOC_MEMCG_H
 #define MMREPRO_MTHP_ALLOC_MEMCG_H

@@ -24,8 +24,16 @@ void mmr_counters_close(struct mmr_counters *c);
 size_t mmr_counters_n(const struct mmr_counters *c);
 const char *mmr_counters_name(const struct mmr_counters *c, size_t i);
 ssize_t mmr_counters_index(const struct mmr_counters *c, const char *name);
+/*
+ * Which side of a timed window a snapshot is taken on. Folding per-CPU vmstat
+ * (stat_refresh) queues work on every CPU, which itself raises function-call
+ * IPIs; the IPI rows are therefore read after the fold on the opening side
+ * and before it on the closing side, so the fold never lands inside a delta.
+ */
+enum mmr_snap_side { MMR_SNAP_OPEN, MMR_SNAP_CLOSE };
+
 /* vals must hold mmr_counters_n() entries. */
-int mmr_counters_read(struct mmr_counters *c, int64_t *vals);
+int mmr_counters_read(struct mmr_counters *c, int64_t *vals, enum mmr_snap_side side);
 /* {name: b - a} for the counters that changed. */
 json_t *mmr_counters_delta_json(const struct mmr_counters *c, const int64_t *a, const int64_t *b);
 

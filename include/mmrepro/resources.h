@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * System objects that outlive the process that made them (SysV shared-memory
- * segments, files), removed even when mmrepro is killed with SIGKILL.
+ * segments, files, cgroups), removed even when mmrepro is killed with SIGKILL.
  *
  * The process that creates one records it first, in its own file
  * <state dir>/resources-<pid>.json (written atomically), and only then
@@ -37,6 +37,14 @@ int mmr_shm_remove(int shmid, key_t key);
 /* Record a file before creating it; drop the record after removing it. */
 int mmr_resource_file_add(const char *path);
 int mmr_resource_file_drop(const char *path);
+/*
+ * The same for a directory that is empty when its owner is gone, such as a
+ * cgroup (rmdir removes it once no process is in it). `parent`, when not
+ * NULL, is removed after it if nothing else is left in it (a shared
+ * directory the creator made on demand).
+ */
+int mmr_resource_dir_add(const char *path, const char *parent);
+int mmr_resource_dir_drop(const char *path);
 
 /*
  * In mmrepro, holding the run lock: for every record whose owner is gone (or

@@ -8,8 +8,9 @@ enabled, no THP counter moves at all. The reclaim step in the case's memory
 cgroup splits what was left partially mapped, without unmapping anything the
 heap still uses. Every real allocator runs (or is skipped naming its Debian
 package) with its own malloc. Bad size sets and size mixes are refused with
-the parameter named. Every knob is back after every case, and no cgroup is
-left after a timeout or a SIGKILL of mmrepro once the next run has started.
+the parameter named. Every knob is back after every case, no cgroup is left
+after a timeout, and after a SIGKILL of mmrepro `mmrepro restore` removes the
+cgroup it recorded.
 
 Cases use thp_mode=madvise where counters are asserted: only the arena's
 madvised memory can then get mTHP, so the system-wide per-size counters are
@@ -17,6 +18,7 @@ this test's own, whatever else runs on the machine.
 """
 # ctest-timeout: 1500
 import glob
+import json
 import os
 import sys
 import time
@@ -201,8 +203,13 @@ with t.machine_lock(), t.tmpdir() as d:
         t.wait_for(lambda: not any(t.processes_in_group(g) for g in kids), 10,
                    "the case to die with mmrepro")
         t.check(len(left()) == 1, f"after SIGKILL the cgroup stays: {left()}")
-        t.run(["restore"], check_rc=0)
+        recorded = [o for path in t.leftovers()["records"]
+                    for o in json.load(open(path)).get("objects", [])]
+        t.check(any(o.get("kind") == "dir" and "mthp_alloc-" in o.get("path", "")
+                    for o in recorded), f"the cgroup must be recorded: {recorded}")
+        r = t.run(["restore"], check_rc=0)
         t.check_knobs_equal(before, "after SIGKILL and restore")
-        run_case(d, "next", {"mthp": "none", "reclaim": "none"}, reps=1)
-        t.check(not left(), f"the next run must remove the leftover cgroup: {left()}")
+        t.check(not left(), f"`mmrepro restore` must remove the leftover cgroup: {left()}")
+        t.check("mthp_alloc-" in r.stderr, f"restore names what it removed: {r.stderr!r}")
+        t.check(not t.leftovers()["records"], f"records left: {t.leftovers()['records']}")
 t.done("test_mthp_alloc")

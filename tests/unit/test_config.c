@@ -92,6 +92,22 @@ int main(void)
 		expect_error("{\"cases\": [{\"include\": \"missing.json\"}]}", NULL, rest);
 	}
 
+	/* an absolute include is used as it is, a relative one against the file */
+	{
+		char text[1024];
+
+		fake_file("/sub/inc.json", "{\"workload\": \"fork_anon\"}");
+		snprintf(text, sizeof(text), "{\"cases\": [{\"include\": \"%s/sub/inc.json\"}]}",
+			 fake_root);
+		CHECK(load_text("abs.json", text, NULL, MMR_SCALE_DEFAULT, &cfg) == 0);
+		CHECK(cfg.ncases == 1);
+		mmr_config_free(&cfg);
+		CHECK(load_text("rel.json", "{\"cases\": [{\"include\": \"sub/inc.json\"}]}", NULL,
+				MMR_SCALE_DEFAULT, &cfg) == 0);
+		CHECK(cfg.ncases == 1);
+		mmr_config_free(&cfg);
+	}
+
 	/* a good config is accepted, and a workload name runs with its defaults */
 	CHECK(load_text("good.json",
 			"{\"workload\": \"fork_anon\", \"params\": {\"size\": \"64M\"}}", NULL,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Objects that outlive their creator: a SysV segment and a file recorded by a
- * process that then dies (SIGKILL) are removed by mmr_resources_reclaim; one
+ * Objects that outlive their creator: a SysV segment, a file and a directory
+ * (with the shared parent it was made in) recorded by a process that then
+ * dies (SIGKILL) are removed by mmr_resources_reclaim; one
  * whose creator still runs has its process group killed first; removing an
  * object normally leaves no record behind. Runs in its own state directory.
  */
@@ -11,9 +12,11 @@
 #include "mmrepro/util.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,7 +26,7 @@ struct made {
 	pid_t pid;
 };
 
-static char file_path[512];
+static char file_path[700], parent_path[512], dir_path[600];
 
 static bool segment_exists(key_t key)
 {
@@ -43,7 +46,7 @@ static int records(void)
 	return n;
 }
 
-/* In a child: record and create a segment and a file, report, then stay
+/* In a child: record and create a segment, a file and a directory, report, then stay
  * (in a group of its own) or die by SIGKILL. */
 static struct made make_and(bool stay)
 {
@@ -59,7 +62,10 @@ static struct made make_and(bool stay)
 
 		setpgid(0, 0);
 		m.shmid = mmr_shm_create(1 << 20, 0, &m.key);
-		if (m.shmid < 0 || mmr_resource_file_add(file_path))
+		if (m.shmid < 0 || mmr_resource_file_add(file_path) ||
+		    mmr_resource_dir_add(dir_path, parent_path))
+			_exit(1);
+		if (mkdir(parent_path, 0755) || mkdir(dir_path, 0755))
 			_exit(1);
 		fd = open(file_path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 		if (fd >= 0)
@@ -93,6 +99,8 @@ int main(void)
 		return 1;
 	setenv("MMREPRO_STATE_DIR", dir, 1);
 	snprintf(file_path, sizeof(file_path), "%s/leftover", dir);
+	snprintf(parent_path, sizeof(parent_path), "%s/shared", dir);
+	snprintf(dir_path, sizeof(dir_path), "%s/own", parent_path);
 	id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
 	if (id < 0)
 		SKIP("no SysV shared memory here");
@@ -105,17 +113,19 @@ int main(void)
 	CHECK(!segment_exists(key) && records() == 0);
 	CHECK(mmr_resources_reclaim(log) == 0 && json_array_size(log) == 0);
 
-	/* the creator was SIGKILLed: both objects and the record go */
+	/* the creator was SIGKILLed: every object and the record go */
 	m = make_and(false);
 	CHECK(m.pid > 0 && segment_exists(m.key) && mmr_path_exists(file_path) && records() == 1);
-	CHECK(mmr_resources_reclaim(log) == 2);
+	CHECK(mmr_path_exists(dir_path));
+	CHECK(mmr_resources_reclaim(log) == 3);
 	CHECK(!segment_exists(m.key) && !mmr_path_exists(file_path) && records() == 0);
-	CHECK(json_array_size(log) == 2);
+	CHECK(!mmr_path_exists(dir_path) && !mmr_path_exists(parent_path));
+	CHECK(json_array_size(log) == 3);
 
 	/* the creator still runs (a case of a killed mmrepro): killed first */
 	m = make_and(true);
 	CHECK(m.pid > 0 && segment_exists(m.key));
-	CHECK(mmr_resources_reclaim(NULL) == 2);
+	CHECK(mmr_resources_reclaim(NULL) == 3);
 	CHECK(waitpid(m.pid, &st, 0) == m.pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	CHECK(!segment_exists(m.key) && !mmr_path_exists(file_path) && records() == 0);
 
@@ -126,9 +136,16 @@ int main(void)
 	shmctl(id, IPC_RMID, NULL);
 	id = shmget(m.key, 4096, IPC_CREAT | IPC_EXCL | 0600);
 	CHECK(id >= 0);
-	CHECK(mmr_resources_reclaim(NULL) == 1); /* the file only */
+	/* a shared parent something else is in stays */
+	CHECK(mkdir(parent_path, 0755) == 0 || errno == EEXIST);
+	snprintf(file_path, sizeof(file_path), "%s/other", parent_path);
+	CHECK(mkdir(file_path, 0755) == 0);
+	CHECK(mmr_resources_reclaim(NULL) == 2); /* the file and the directory */
 	CHECK(segment_exists(m.key) && records() == 0);
+	CHECK(!mmr_path_exists(dir_path) && mmr_path_exists(parent_path));
 	shmctl(id, IPC_RMID, NULL);
+	rmdir(file_path);
+	rmdir(parent_path);
 
 	json_decref(log);
 	rmdir(dir);
