@@ -4,6 +4,7 @@
 #include "mmrepro/config.h"
 #include "mmrepro/report.h"
 #include "mmrepro/runner.h"
+#include "mmrepro/settings.h"
 #include "mmrepro/util.h"
 
 #include <errno.h>
@@ -32,7 +33,10 @@ static void run_usage(FILE *f)
 		"                        parameter set here is not swept by the config's matrix\n"
 		"  -o, --output FILE     the JSON report (default:\n"
 		"                        reports/runs/<name>-<kernel>-<time>.json)\n"
-		"      --scale S         ci | default | full: scale default sizes (ci /16, full x4)\n"
+		"      --scale S         ci | default | full: scale the workloads' main sizes,\n"
+		"                        default or from the config (not those given with\n"
+		"                        --set): ci /16, full x4; a case that still does not\n"
+		"                        fit memory is halved until it does\n"
 		"  -n, --dry-run         validate and plan only: print each case, its footprint,\n"
 		"                        the knobs it would set, or why it would skip\n"
 		"      --json            print the report on stdout instead of the table\n"
@@ -147,6 +151,14 @@ int mmr_cmd_run(int argc, char **argv)
 				: "run: one config, suite or workload at a time");
 		mmr_overrides_free(&ov);
 		return MMR_EXIT_USAGE;
+	}
+	/* a run killed by SIGKILL is undone first: the config is checked, and a
+	 * dry run planned, against the machine's own settings */
+	if (mmr_recover_if_idle()) {
+		mmr_err("a knob left by an mmrepro that did not finish could not be restored; "
+			"see `mmrepro restore`");
+		mmr_overrides_free(&ov);
+		return MMR_EXIT_RESTORE;
 	}
 	ret = mmr_config_load(argv[optind], &ov, scale, scale_given, &cfg, err, sizeof(err));
 	if (ret) {

@@ -278,6 +278,23 @@ static int merge_case_object(struct loader *L, struct proto *p, json_t *src, con
 	return 0;
 }
 
+static const char *json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "object";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "boolean";
+	case JSON_NULL:
+		return "null";
+	default:
+		return "value";
+	}
+}
+
 static int parse_harness_keys(struct loader *L, struct proto *p, struct mmr_case *c,
 			      const char *where)
 {
@@ -294,17 +311,29 @@ static int parse_harness_keys(struct loader *L, struct proto *p, struct mmr_case
 	json_object_foreach (p->harness, key, v) {
 		double d;
 		const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+		char at[1200], got[128];
 		char *end;
+
+		/* a --set value is named as such, with what was given */
+		if (json_object_get(p->from_set, key))
+			snprintf(at, sizeof(at), "--set %s", key);
+		else
+			snprintf(at, sizeof(at), "%s.%s", where, key);
+		if (s)
+			snprintf(got, sizeof(got), ", got \"%.100s\"", s);
+		else if (json_is_number(v))
+			snprintf(got, sizeof(got), ", got %g", json_number_value(v));
+		else
+			snprintf(got, sizeof(got), ", got a JSON %s", json_kind(v));
 
 		if (!strcmp(key, "timeout")) {
 			if (json_is_number(v))
 				d = json_number_value(v);
 			else if (!s || mmr_parse_duration(s, &d))
-				return fail(L,
-					    "%s.timeout: expected a duration like 90s, 10m or 1h",
-					    where);
+				return fail(L, "%s: expected a duration like 90s, 10m or 1h%s", at,
+					    got);
 			if (d <= 0)
-				return fail(L, "%s.timeout: expected a duration > 0", where);
+				return fail(L, "%s: expected a duration > 0%s", at, got);
 			c->timeout_s = d;
 			continue;
 		}
@@ -317,16 +346,16 @@ static int parse_harness_keys(struct loader *L, struct proto *p, struct mmr_case
 			else if (!s || mmr_parse_duration(s, &d))
 				d = -1;
 			if (d < 0)
-				return fail(L,
-					    "%s.stall_timeout: expected a duration like 30s or 2m, "
-					    "or 0/\"off\"",
-					    where);
+				return fail(
+					L, "%s: expected a duration like 30s or 2m, or 0/\"off\"%s",
+					at, got);
 			c->stall_timeout_s = d;
 			continue;
 		}
 		if (json_is_number(v)) {
 			d = json_number_value(v);
-		} else if (s) {
+		} else if (s && json_object_get(p->from_set, key)) {
+			/* --set gives text; a config file must give a JSON number */
 			d = strtod(s, &end);
 			if (end == s || *end)
 				d = NAN;
@@ -335,25 +364,23 @@ static int parse_harness_keys(struct loader *L, struct proto *p, struct mmr_case
 		}
 		if (!strcmp(key, "repetitions")) {
 			if (!(d >= 1 && d <= 100000 && d == floor(d)))
-				return fail(L, "%s.repetitions: expected an integer in 1..100000",
-					    where);
+				return fail(L, "%s: expected an integer in 1..100000%s", at, got);
 			c->reps = (unsigned)d;
 		} else if (!strcmp(key, "warmup")) {
 			if (!(d >= 0 && d <= 1000 && d == floor(d)))
-				return fail(L, "%s.warmup: expected an integer in 0..1000", where);
+				return fail(L, "%s: expected an integer in 0..1000%s", at, got);
 			c->warmup = (unsigned)d;
 		} else if (!strcmp(key, "cpu")) {
 			if (!(d >= -1 && d < 65536 && d == floor(d)))
-				return fail(L, "%s.cpu: expected -1 (auto) or a CPU number", where);
+				return fail(L, "%s: expected -1 (auto) or a CPU number%s", at, got);
 			c->cpu = (int)d;
 		} else if (!strcmp(key, "layout_tolerance")) {
 			if (!(d >= 0 && d <= 1))
-				return fail(L, "%s.layout_tolerance: expected a fraction in 0..1",
-					    where);
+				return fail(L, "%s: expected a fraction in 0..1%s", at, got);
 			c->layout_tolerance = d;
 		} else if (!strcmp(key, "seed")) {
 			if (!(d >= 0 && d == floor(d)))
-				return fail(L, "%s.seed: expected a non-negative integer", where);
+				return fail(L, "%s: expected a non-negative integer%s", at, got);
 			c->seed = (uint64_t)d;
 		}
 	}
@@ -450,6 +477,16 @@ static int build_case(struct loader *L, struct proto *p, json_t *combo, const ch
 			input = json_string(prm->def);
 		} else {
 			input = json_incref(v);
+		}
+		/* a config file says numbers and booleans in JSON; text is --set's */
+		if (explicit && !from_set && json_is_string(v) &&
+		    (prm->type == MMR_T_INT || prm->type == MMR_T_DOUBLE ||
+		     prm->type == MMR_T_BOOL)) {
+			json_decref(input);
+			return fail(L, "%s.params.%s: expected a JSON %s, got the string \"%s\"",
+				    origin, prm->name,
+				    prm->type == MMR_T_BOOL ? "true or false" : "number",
+				    json_string_value(v));
 		}
 		if (mmr_param_parse(prm, input, c->pvals, &canon, perr, sizeof(perr))) {
 			json_decref(input);
@@ -570,10 +607,17 @@ static int apply_override(struct loader *L, struct proto *p, const char *key, js
 {
 	if (!strncmp(key, "settings.", 9)) {
 		json_t *one = json_object();
+		char sub[1200];
 		int ret;
 
+		/* check_settings names "<where>.<knob>": --set settings.thp.enabled,
+		 * or <include origin>.settings.thp.enabled */
+		if (strncmp(origin, "--set ", 6))
+			snprintf(sub, sizeof(sub), "%s.settings", origin);
+		else
+			snprintf(sub, sizeof(sub), "--set settings");
 		json_object_set(one, key + 9, val);
-		ret = check_settings(L, one, origin);
+		ret = check_settings(L, one, sub);
 		if (!ret)
 			json_object_update(p->settings, one);
 		json_decref(one);
@@ -598,7 +642,7 @@ static int load_file(struct loader *L, const char *path, int depth, json_t *oute
 		     const char *outer_origin);
 
 static int do_case(struct loader *L, json_t *entry, json_t *defaults, const char *file,
-		   const char *where, json_t *outer, int depth)
+		   const char *where, json_t *outer, const char *outer_origin, int depth)
 {
 	struct proto p = { 0 };
 	json_t *wl = json_object_get(entry, "workload"), *inc = json_object_get(entry, "include");
@@ -703,6 +747,14 @@ static int do_case(struct loader *L, json_t *entry, json_t *defaults, const char
 				break;
 			}
 		}
+		/* one case giving a parameter both ways would lose one silently */
+		json_object_foreach (json_object_get(entry, "matrix"), k, v) {
+			if (!ret && json_object_get(json_object_get(entry, "params"), k))
+				ret = fail(
+					L,
+					"%s.matrix.%s: also given in params; give it in one place",
+					origin, k);
+		}
 	}
 	/* include overrides of an outer file, then --set (outermost wins) */
 	if (!ret && outer) {
@@ -712,7 +764,9 @@ static int do_case(struct loader *L, json_t *entry, json_t *defaults, const char
 		json_object_foreach (outer, k, v) {
 			bool used = false;
 
-			ret = apply_override(L, &p, k, v, &used, origin);
+			/* named where it was written: the including case */
+			ret = apply_override(L, &p, k, v, &used,
+					     outer_origin ? outer_origin : origin);
 			if (ret)
 				break;
 		}
@@ -723,7 +777,8 @@ static int do_case(struct loader *L, json_t *entry, json_t *defaults, const char
 
 		snprintf(o, sizeof(o), "--set %s", L->ov->keys[i]);
 		ret = apply_override(L, &p, L->ov->keys[i], val, &L->ov_used[i], o);
-		if (mmr_param_find(p.w->params, L->ov->keys[i]))
+		if (mmr_param_find(p.w->params, L->ov->keys[i]) ||
+		    in_list(L->ov->keys[i], harness_keys, MMR_ARRAY_SIZE(harness_keys)))
 			json_object_set_new(p.from_set, L->ov->keys[i], json_true());
 		json_decref(val);
 	}
@@ -743,7 +798,6 @@ static int load_doc(struct loader *L, json_t *root, const char *file, int depth,
 	size_t i;
 	int ret;
 
-	(void)outer_origin;
 	if (!json_is_object(root))
 		return fail(L, "%s: expected a JSON object at the top level", file);
 	if (json_object_get(root, "workload") || json_object_get(root, "include")) {
@@ -814,7 +868,7 @@ static int load_doc(struct loader *L, json_t *root, const char *file, int depth,
 		if (ret)
 			break;
 		snprintf(where, sizeof(where), "cases[%zu]", i);
-		ret = do_case(L, v, defaults, file, where, outer, depth);
+		ret = do_case(L, v, defaults, file, where, outer, outer_origin, depth);
 	}
 	json_decref(cases);
 	return ret;

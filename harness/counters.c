@@ -4,6 +4,7 @@
 #include "mmrepro/env.h"
 #include "mmrepro/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ struct mmr_counters {
 	int refresh_fd; /* /proc/sys/vm/stat_refresh (root only), else -1 */
 	size_t vmstat_first, vmstat_n, meminfo_first, meminfo_n, irq_first, irq_n;
 	unsigned ncpu_cols;
+	unsigned *cpu_ids; /* the CPU number of each column of /proc/interrupts */
 	char *buf;
 	size_t buflen;
 };
@@ -97,9 +99,16 @@ static int learn_interrupts(struct mmr_counters *c)
 		return (int)len;
 	c->irq_first = c->n;
 	line = strtok_r(c->buf, "\n", &save);
-	/* header: "CPU0 CPU1 ..." */
-	for (char *p = line; p && (p = strstr(p, "CPU")); p += 3)
-		c->ncpu_cols++;
+	/* header: "CPU0 CPU1 ...", one column per online CPU: with CPUs offline
+	 * a column's position is not its CPU number, so keep the numbers */
+	for (char *p = line; p && (p = strstr(p, "CPU")); p += 3) {
+		unsigned *ids = realloc(c->cpu_ids, (c->ncpu_cols + 1) * sizeof(*ids));
+
+		if (!ids)
+			return -ENOMEM;
+		c->cpu_ids = ids;
+		c->cpu_ids[c->ncpu_cols++] = (unsigned)strtoul(p + 3, NULL, 10);
+	}
 	while ((line = strtok_r(NULL, "\n", &save))) {
 		const char *label = irq_label(line);
 
@@ -108,8 +117,8 @@ static int learn_interrupts(struct mmr_counters *c)
 		snprintf(name, sizeof(name), "interrupts.%s", label);
 		if (add(c, name, -1))
 			return -ENOMEM;
-		for (unsigned cpu = 0; cpu < c->ncpu_cols; cpu++) {
-			snprintf(name, sizeof(name), "interrupts.%s.cpu%u", label, cpu);
+		for (unsigned col = 0; col < c->ncpu_cols; col++) {
+			snprintf(name, sizeof(name), "interrupts.%s.cpu%u", label, c->cpu_ids[col]);
 			if (add(c, name, -1))
 				return -ENOMEM;
 		}
@@ -140,46 +149,38 @@ static int learn_lines(struct mmr_counters *c, int fd, const char *group, size_t
 static int learn_mthp(struct mmr_counters *c)
 {
 	const struct mmr_probes *p = mmr_probes();
-	static const char *const stats[] = {
-		"anon_fault_alloc",
-		"anon_fault_fallback",
-		"anon_fault_fallback_charge",
-		"anon_fault_declined",
-		"zswpout",
-		"swpin",
-		"swpin_fallback",
-		"swpin_fallback_charge",
-		"swpout",
-		"swpout_fallback",
-		"shmem_alloc",
-		"shmem_fallback",
-		"shmem_fallback_charge",
-		"split",
-		"split_failed",
-		"split_deferred",
-		"nr_anon",
-		"nr_anon_partially_mapped",
-	};
-	char path[512], name[128], sz[16];
+	char dir[512], path[768], name[384], sz[16];
+	int ret = 0;
 
+	/* every file the kernel has in stats/, so newer counters need no code */
 	for (unsigned s = 0; s < p->n_mthp; s++) {
-		mmr_format_size(p->mthp_kb[s] * 1024, sz, sizeof(sz));
-		for (size_t i = 0; i < MMR_ARRAY_SIZE(stats); i++) {
-			int fd;
+		struct dirent **ents;
+		int n;
 
-			snprintf(path, sizeof(path), THP_DIR "/hugepages-%llukB/stats/%s",
-				 (unsigned long long)p->mthp_kb[s], stats[i]);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				continue; /* older kernels have fewer stats */
-			snprintf(name, sizeof(name), "mthp.%s.%s", sz, stats[i]);
-			if (add(c, name, fd)) {
-				close(fd);
-				return -ENOMEM;
+		mmr_format_size(p->mthp_kb[s] * 1024, sz, sizeof(sz));
+		snprintf(dir, sizeof(dir), THP_DIR "/hugepages-%llukB/stats",
+			 (unsigned long long)p->mthp_kb[s]);
+		n = scandir(dir, &ents, NULL, alphasort);
+		for (int i = 0; i < n; i++) {
+			const char *stat = ents[i]->d_name;
+			int fd = -1;
+
+			if (!ret && stat[0] != '.') {
+				snprintf(path, sizeof(path), "%s/%s", dir, stat);
+				fd = open(path, O_RDONLY | O_CLOEXEC);
 			}
+			if (fd >= 0) {
+				snprintf(name, sizeof(name), "mthp.%s.%s", sz, stat);
+				ret = add(c, name, fd);
+				if (ret)
+					close(fd);
+			}
+			free(ents[i]);
 		}
+		if (n > 0)
+			free(ents);
 	}
-	return 0;
+	return ret;
 }
 
 struct mmr_counters *mmr_counters_open(void)
@@ -218,6 +219,7 @@ void mmr_counters_close(struct mmr_counters *c)
 	free(c->names);
 	free(c->sysfs_fd);
 	free(c->buf);
+	free(c->cpu_ids);
 	if (c->vmstat_fd >= 0)
 		close(c->vmstat_fd);
 	if (c->meminfo_fd >= 0)

@@ -375,3 +375,17 @@ int mmr_resources_reclaim(json_t *log)
 	closedir(d);
 	return failed ? failed : total;
 }
+
+bool mmr_resources_pending(void)
+{
+	DIR *d = opendir(mmr_state_dir());
+	struct dirent *e;
+	bool found = false;
+	int pid;
+
+	while (d && !found && (e = readdir(d)))
+		found = sscanf(e->d_name, "resources-%d.json", &pid) == 1 && pid != getpid();
+	if (d)
+		closedir(d);
+	return found;
+}

@@ -432,10 +432,42 @@ static uint64_t hugetlb_growth(json_t *settings)
 	return total;
 }
 
+/* "needs about X, but only Y fits (MemAvailable Z minus a margin of W)" */
+static void shortfall_text(const struct mmr_memguard *g, uint64_t fp, char *buf, size_t len)
+{
+	char need[32], budget[32], avail[32], margin[32];
+
+	mmr_format_value((double)fp, "bytes", need, sizeof(need));
+	mmr_format_value((double)g->budget, "bytes", budget, sizeof(budget));
+	mmr_format_value((double)g->mem_available, "bytes", avail, sizeof(avail));
+	mmr_format_value((double)g->margin, "bytes", margin, sizeof(margin));
+	snprintf(buf, len,
+		 "needs about %s, but only %s fits (MemAvailable %s minus a margin of %s)", need,
+		 budget, avail, margin);
+}
+
+/*
+ * Right before a case: MemAvailable again, since what ran before it (a case
+ * stuck in the kernel that could not be killed, anything else on the
+ * machine) may have taken memory since the run was planned.
+ */
+static bool fits_now(const struct mmr_plan *p, char *why, size_t len)
+{
+	struct mmr_memguard g;
+	uint64_t fp = p->footprint + hugetlb_growth(p->settings);
+	char text[256];
+
+	if (mmr_memguard_read(&g) || mmr_memguard_fits(&g, fp))
+		return true;
+	shortfall_text(&g, fp, text, sizeof(text));
+	snprintf(why, len, "memory guard: the case %s now; not run", text);
+	return false;
+}
+
 int mmr_plan_all(struct mmr_config *cfg, struct mmr_plan *plans, json_t **guard_json)
 {
 	struct mmr_memguard g;
-	char need[32], budget[32], avail[32], margin[32];
+	char text[256];
 
 	if (mmr_memguard_read(&g)) {
 		mmr_err("cannot read /proc/meminfo for the memory guard");
@@ -465,13 +497,9 @@ int mmr_plan_all(struct mmr_config *cfg, struct mmr_plan *plans, json_t **guard_
 		}
 		if (mmr_memguard_fits(&g, fp))
 			continue;
-		mmr_format_value((double)fp, "bytes", need, sizeof(need));
-		mmr_format_value((double)g.budget, "bytes", budget, sizeof(budget));
-		mmr_format_value((double)g.mem_available, "bytes", avail, sizeof(avail));
-		mmr_format_value((double)g.margin, "bytes", margin, sizeof(margin));
-		mmr_err("%s: case \"%s\" needs about %s, but only %s fits (MemAvailable %s minus a "
-			"margin of %s); nothing was changed. Use smaller sizes or --scale ci.",
-			cfg->cases[i].origin, cfg->cases[i].id, need, budget, avail, margin);
+		shortfall_text(&g, fp, text, sizeof(text));
+		mmr_err("%s: case \"%s\" %s; nothing was changed. Use smaller sizes or --scale ci.",
+			cfg->cases[i].origin, cfg->cases[i].id, text);
 		return -ENOMEM;
 	}
 	return 0;
@@ -619,6 +647,9 @@ int mmr_run(struct mmr_config *cfg, const struct mmr_run_opts *o)
 			json_object_set_new(
 				cj, "reason",
 				json_string(plans[i].invalid ? plans[i].invalid : plans[i].skip));
+		} else if (!fits_now(&plans[i], err, sizeof(err))) {
+			json_object_set_new(cj, "status", json_string("skipped"));
+			json_object_set_new(cj, "reason", json_string(err));
 		} else if (mmr_txn_apply(txn, plans[i].settings, &applied, err, sizeof(err))) {
 			json_object_set_new(cj, "status", json_string("failed"));
 			json_object_set_new(cj, "reason", json_string(err));

@@ -141,11 +141,11 @@ static int recover(unsigned *restored, bool *had)
 	return ret;
 }
 
-static int take_lock(void)
+static int take_lock(bool may_wait)
 {
 	char path[512];
 	double wait = 0;
-	const char *env = getenv("MMREPRO_LOCK_WAIT");
+	const char *env = may_wait ? getenv("MMREPRO_LOCK_WAIT") : NULL;
 	uint64_t deadline;
 	int ret;
 
@@ -174,7 +174,7 @@ static int take_lock(void)
 
 int mmr_lock_and_recover(unsigned *restored)
 {
-	int ret = take_lock();
+	int ret = take_lock(true);
 
 	if (restored)
 		*restored = 0;
@@ -183,13 +183,30 @@ int mmr_lock_and_recover(unsigned *restored)
 
 int mmr_recover_only(unsigned *restored, bool *had)
 {
-	int ret = take_lock();
+	int ret = take_lock(true);
 
 	*restored = 0;
 	if (ret == 0)
 		ret = recover(restored, had);
 	mmr_unlock();
 	return ret;
+}
+
+int mmr_recover_if_idle(void)
+{
+	char path[512];
+	unsigned restored = 0;
+	int ret;
+
+	journal_path(path, sizeof(path));
+	if (geteuid() != 0 || (!mmr_path_exists(path) && !mmr_resources_pending()))
+		return 0;
+	/* held: the journal is that running mmrepro's own, not a leftover */
+	ret = take_lock(false);
+	if (ret == 0)
+		ret = recover(&restored, NULL);
+	mmr_unlock();
+	return ret == -EBUSY ? 0 : ret;
 }
 
 void mmr_settings_forget_in_child(void)

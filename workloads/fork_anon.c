@@ -144,16 +144,19 @@ static int fork_anon_setup(struct mmr_ctx *ctx)
 
 static int register_pins(struct mmr_ctx *ctx, struct fork_anon_state *s, uint64_t bytes)
 {
-	struct iovec iov[64];
-	unsigned n = 0;
+	unsigned n = 0, nbuf = (unsigned)((bytes + MMR_GiB - 1) / MMR_GiB);
+	struct iovec *iov = calloc(nbuf ? nbuf : 1, sizeof(*iov));
 	int ret;
 
-	/* io_uring takes at most 1 GiB per buffer */
-	for (uint64_t off = 0; off < bytes && n < 64; off += MMR_GiB, n++) {
+	if (!iov)
+		return mmr_fail(ctx, "out of memory for %u iovecs", nbuf);
+	/* io_uring takes at most 1 GiB per buffer (and 16K buffers: 16 TiB) */
+	for (uint64_t off = 0; off < bytes; off += MMR_GiB, n++) {
 		iov[n].iov_base = (char *)s->region.addr + off;
 		iov[n].iov_len = bytes - off < MMR_GiB ? bytes - off : MMR_GiB;
 	}
 	ret = io_uring_register_buffers(&s->ring, iov, n);
+	free(iov);
 	if (ret < 0)
 		return mmr_fail(ctx, "io_uring_register_buffers of %llu bytes: %s",
 				(unsigned long long)bytes, strerror(-ret));

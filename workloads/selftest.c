@@ -17,6 +17,7 @@ struct selftest_params {
 	const char *action;
 	const char *where;
 	double seconds;
+	uint64_t footprint;
 };
 
 static const char *const actions[] = { "ok",   "sleep", "busy",	   "hang", "crash",
@@ -32,6 +33,9 @@ static const struct mmr_param selftest_params[] = {
 	  .help = "the phase that misbehaves" },
 	{ "seconds", MMR_T_DOUBLE, offsetof(struct selftest_params, seconds), "0.01", .min = "0",
 	  .max = "3600", .help = "how long `sleep` sleeps" },
+	{ "footprint", MMR_T_SIZE, offsetof(struct selftest_params, footprint), "16M", .min = "2M",
+	  .max = "1T",
+	  .help = "the memory the case declares to the memory guard (it allocates none of it)" },
 	{ NULL },
 };
 
@@ -91,8 +95,9 @@ static int act(struct mmr_ctx *ctx, const char *phase)
 
 static int selftest_plan(struct mmr_plan *plan, const void *params)
 {
-	(void)params;
-	mmr_plan_footprint(plan, 16 * MMR_MiB);
+	const struct selftest_params *p = params;
+
+	mmr_plan_footprint(plan, p->footprint);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #ifndef MMREPRO_RESOURCES_H
 #define MMREPRO_RESOURCES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -55,5 +56,7 @@ int mmr_resource_dir_drop(const char *path);
  * (its record is then kept for the next attempt).
  */
 int mmr_resources_reclaim(json_t *log);
+/* Whether any record of another process exists (cheap: a directory scan). */
+bool mmr_resources_pending(void);
 
 #endif

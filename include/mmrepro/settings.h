@@ -55,6 +55,13 @@ int mmr_lock_and_recover(unsigned *restored);
 /* Restore from a leftover journal without holding anything afterwards
  * (`mmrepro restore`). */
 int mmr_recover_only(unsigned *restored, bool *had_journal);
+/*
+ * At the start of a command, before anything reads the machine's settings:
+ * when a leftover journal or resource record exists and no mmrepro runs
+ * (the lock is free, not waited for), put it all back. Returns 0 or -errno
+ * (a knob that could not be restored; the journal stays).
+ */
+int mmr_recover_if_idle(void);
 void mmr_unlock(void);
 
 /* Snapshot every knob in `names` into the journal, then allow writes to them. */

@@ -3,9 +3,10 @@
 
 While mmrepro has changed THP knobs: SIGINT, SIGTERM and SIGHUP to mmrepro, a
 crashing case child, a hanging case child (deadline), and SIGKILL of mmrepro
-(then `mmrepro restore`, and then the next start). After each, every knob
-equals its value from before the run, no process of the case is left, and
-where a report is written it validates and says what happened.
+(then `mmrepro restore`, the next start, and a start whose config is
+refused). After each, every knob equals its value from before the run, no
+process of the case is left, and where a report is written it validates and
+says what happened.
 """
 import os
 import signal
@@ -90,7 +91,7 @@ with t.machine_lock(), t.tmpdir() as d:
     t.check_knobs_equal(before, "after a hanging case child")
 
     # SIGKILL: the journal stays; `mmrepro restore` puts everything back
-    for how in ("restore", "next start"):
+    for how in ("restore", "next start", "a start with a bad config"):
         s = settings()
         p = t.start(["run", config(d, "sleep"), "-o", os.path.join(d, "kill.json"), "-q"])
         t.wait_for(lambda: changed(s), 30, "the knobs to change before SIGKILL")
@@ -107,10 +108,16 @@ with t.machine_lock(), t.tmpdir() as d:
         if how == "restore":
             r = t.run(["restore"], check_rc=0)
             t.check("restored" in r.stdout, f"restore said: {r.stdout} {r.stderr}")
-        else:
+        elif how == "next start":
             r = t.run(["run", "selftest", "--set", "repetitions=1", "-q",
                        "-o", os.path.join(d, "next.json")], check_rc=0)
             t.check("restored" in r.stderr, f"the next start must say it restored: {r.stderr}")
+        else:
+            # restoring comes before reading the config, so even a config
+            # that is refused does not leave the knobs changed
+            r = t.run(["run", "selftest", "--set", "repetitions=0"], check_rc=2)
+            t.check("restored" in r.stderr and "--set repetitions" in r.stderr,
+                    f"a refused config must still restore first: {r.stderr}")
         t.check_knobs_equal(before, f"after SIGKILL and {how}")
     r = t.run(["restore"], check_rc=0)
     t.check("nothing to restore" in r.stdout, f"a second restore finds nothing: {r.stdout}")

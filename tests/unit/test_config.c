@@ -27,6 +27,8 @@ int main(void)
 {
 	static const char *const set_bad_size[] = { "size=12Q", NULL };
 	static const char *const set_unknown[] = { "sise=1G", NULL };
+	static const char *const set_bad_reps[] = { "repetitions=abc", NULL };
+	static const char *const set_bad_knob[] = { "settings.thp.enabled=bogus", NULL };
 	struct mmr_config cfg;
 
 	fake_tree();
@@ -59,9 +61,22 @@ int main(void)
 	expect_error("{\"workload\": \"fork_anon\", \"matrix\": {\"sized\": [\"1G\"]}}", NULL,
 		     "cases[0].matrix.sized: unknown key (did you mean \"size\"?)");
 	expect_error("{\"workload\": \"fork_anon\", \"repetitions\": 0}", NULL,
-		     "cases[0].repetitions: expected an integer in 1..100000");
+		     "cases[0].repetitions: expected an integer in 1..100000, got 0");
+	expect_error("{\"workload\": \"fork_anon\", \"repetitions\": \"3\"}", NULL,
+		     "cases[0].repetitions: expected an integer in 1..100000, got \"3\"");
 	expect_error("{\"workload\": \"fork_anon\", \"timeout\": \"soon\"}", NULL,
-		     "cases[0].timeout: expected a duration like 90s, 10m or 1h");
+		     "cases[0].timeout: expected a duration like 90s, 10m or 1h, got \"soon\"");
+	expect_error("{\"workload\": \"fork_anon\"}", set_bad_reps,
+		     "--set repetitions: expected an integer in 1..100000, got \"abc\"");
+	expect_error("{\"workload\": \"fork_anon\"}", set_bad_knob,
+		     "--set settings.thp.enabled: expected one of always|madvise|never, got "
+		     "\"bogus\"");
+	expect_error("{\"workload\": \"fork_anon\", \"params\": {\"cow_fraction\": \"0.5\"}}", NULL,
+		     "cases[0].params.cow_fraction: expected a JSON number, got the string "
+		     "\"0.5\"");
+	expect_error("{\"workload\": \"fork_anon\", \"params\": {\"size\": \"64M\"}, "
+		     "\"matrix\": {\"size\": [\"32M\"]}}",
+		     NULL, "cases[0].matrix.size: also given in params; give it in one place");
 	expect_error("{\"workload\": \"fork_anon\", \"settings\": {\"thp.enabld\": \"never\"}}",
 		     NULL,
 		     "cases[0].settings.thp.enabld: unknown knob \"thp.enabld\" (did you mean "
