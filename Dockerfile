@@ -10,7 +10,7 @@
 # a builder can keep them cached: tests/integration/test_container.py tags
 # them), the build, and the image, which keeps only the binary, its data and
 # the run-time libraries (and gnuplot, which draws `mmrepro compare --html`'s
-# plots).
+# plots, and the allocators mthp_alloc LD_PRELOADs: ./bootstrap's RUN_PKGS).
 ARG BASE=debian:12
 
 FROM ${BASE} AS build-deps
@@ -24,6 +24,7 @@ FROM ${BASE} AS run-deps
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libjansson4 liburing2 libnuma1 libhwloc15 zlib1g util-linux procps \
+      libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 \
       gnuplot-nox \
  && rm -rf /var/lib/apt/lists/*
 

@@ -52,6 +52,17 @@ struct mthp_alloc_params {
 	int64_t timeline;
 };
 
+/*
+ * The per-size counters whose deltas over fill and churn each repetition
+ * records in extra.per_size, for every anonymous THP size of the kernel.
+ */
+static const char *const size_stats[] = {
+	"anon_fault_alloc", "anon_fault_fallback",	"split", "split_deferred",
+	"nr_anon",	    "nr_anon_partially_mapped",
+};
+
+#define N_SIZE_STATS MMR_ARRAY_SIZE(size_stats)
+
 /* A set of THP sizes, ascending, in kB. */
 struct sizeset {
 	unsigned n;
@@ -72,6 +83,12 @@ struct mthp_alloc_state {
 	bool drv_up;
 	json_t *base; /* the process's memory before the fill */
 	json_t *timelines;
+	/* every anonymous THP size of the kernel, and which stats it has */
+	unsigned nstat;
+	uint64_t stat_kb[CHURN_MAX_MTHP];
+	bool has[CHURN_MAX_MTHP][N_SIZE_STATS];
+	int64_t delta[CHURN_MAX_MTHP][N_SIZE_STATS]; /* the repetition's, fill + churn */
+	json_t *per_size;
 };
 
 static const char *const thp_modes[] = { "always", "madvise", NULL };
@@ -150,8 +167,17 @@ static const struct mmr_metric mthp_alloc_metrics[] = {
 	  "THP fault allocations that fell back to a smaller size, every size" },
 	{ "mthp_split_deferred", "count", MMR_LOWER_IS_BETTER,
 	  "large folios queued for a deferred split (partially unmapped), every size" },
+	{ "mthp_split", "count", MMR_LOWER_IS_BETTER,
+	  "large folios split, every size, fill and churn (the fill frees nothing: the "
+	  "churn's); the reclaim step's are reclaim_splits" },
+	{ "mthp_nr_anon", "count", MMR_INFO_ONLY,
+	  "change of nr_anon (anonymous large folios), every size, over fill and churn" },
+	{ "mthp_partially_mapped", "count", MMR_LOWER_IS_BETTER,
+	  "change of nr_anon_partially_mapped, every size, over fill and churn: large folios "
+	  "left partially mapped" },
 	{ "partially_mapped", "count", MMR_LOWER_IS_BETTER,
-	  "nr_anon_partially_mapped summed over the sizes, after the churn (system-wide gauge)" },
+	  "nr_anon_partially_mapped summed over the sizes, after the churn: a system-wide "
+	  "gauge, other processes' folios included (mthp_partially_mapped is its change)" },
 	{ "returned_bytes", "bytes", MMR_INFO_ONLY,
 	  "arena: bytes given back with madvise() in the churn" },
 	{ "reclaim_ns", "ns", MMR_LOWER_IS_BETTER,
@@ -370,6 +396,30 @@ static void sizes_seen(char *buf, size_t len)
 	format_sizeset(&seen, buf, len);
 }
 
+/* The anonymous THP sizes of this kernel that have any of size_stats. */
+static void learn_stats(struct mthp_alloc_state *s)
+{
+	const struct mmr_probes *pr = mmr_probes();
+	char path[160];
+
+	s->nstat = 0;
+	for (unsigned i = 0; i < pr->n_mthp && s->nstat < CHURN_MAX_MTHP; i++) {
+		bool any = false;
+
+		if (!anon_knob(pr->mthp_kb[i]))
+			continue;
+		for (size_t k = 0; k < N_SIZE_STATS; k++) {
+			snprintf(path, sizeof(path), THP_DIR "/hugepages-%llukB/stats/%s",
+				 (unsigned long long)pr->mthp_kb[i], size_stats[k]);
+			s->has[s->nstat][k] = mmr_path_exists(path);
+			any |= s->has[s->nstat][k];
+		}
+		if (any)
+			s->stat_kb[s->nstat++] = pr->mthp_kb[i];
+	}
+	s->per_size = json_object();
+}
+
 static int mthp_alloc_setup(struct mmr_ctx *ctx)
 {
 	const struct mthp_alloc_params *p = mmr_params(ctx);
@@ -389,6 +439,7 @@ static int mthp_alloc_setup(struct mmr_ctx *ctx)
 	s->shape.nmthp = s->set.n;
 	memcpy(s->shape.mthp_kb, s->set.kb, sizeof(s->set.kb));
 	s->limit = heap_limit(p, &s->shape);
+	learn_stats(s);
 	sizes_seen(seen, sizeof(seen));
 	mmr_extra_str(ctx, "thp_sizes_seen", seen);
 	if (is_real(p)) {
@@ -543,6 +594,80 @@ struct totals {
 	int64_t alloc, fallback, deferred;
 };
 
+/* Adds the last op's per-size deltas to the repetition's. */
+static void add_size_deltas(struct mmr_ctx *ctx)
+{
+	struct mthp_alloc_state *s = mmr_state(ctx);
+	char name[96], sz[16];
+
+	for (unsigned i = 0; i < s->nstat; i++) {
+		mmr_format_size(s->stat_kb[i] * 1024, sz, sizeof(sz));
+		for (size_t k = 0; k < N_SIZE_STATS; k++) {
+			if (!s->has[i][k])
+				continue;
+			snprintf(name, sizeof(name), "mthp.%s.%s", sz, size_stats[k]);
+			s->delta[i][k] += mmr_op_delta(ctx, name);
+		}
+	}
+}
+
+/* The repetition's per-size deltas, every size summed; false when no size
+ * has the stat. */
+static bool size_delta_sum(const struct mthp_alloc_state *s, size_t k, int64_t *sum)
+{
+	bool any = false;
+
+	*sum = 0;
+	for (unsigned i = 0; i < s->nstat; i++) {
+		if (s->has[i][k]) {
+			*sum += s->delta[i][k];
+			any = true;
+		}
+	}
+	return any;
+}
+
+static size_t size_stat(const char *name)
+{
+	size_t k = 0;
+
+	while (k < N_SIZE_STATS - 1 && strcmp(size_stats[k], name))
+		k++;
+	return k;
+}
+
+/* extra.per_size: {"64K": {"split_deferred": [one delta per repetition],
+ * ...}, ...}, every anonymous size with stats, each stat it has. */
+static void record_per_size(struct mmr_ctx *ctx)
+{
+	struct mthp_alloc_state *s = mmr_state(ctx);
+	char sz[16];
+
+	for (unsigned i = 0; i < s->nstat; i++) {
+		json_t *o;
+
+		mmr_format_size(s->stat_kb[i] * 1024, sz, sizeof(sz));
+		o = json_object_get(s->per_size, sz);
+		if (!o) {
+			o = json_object();
+			json_object_set_new(s->per_size, sz, o);
+		}
+		for (size_t k = 0; k < N_SIZE_STATS; k++) {
+			json_t *a;
+
+			if (!s->has[i][k])
+				continue;
+			a = json_object_get(o, size_stats[k]);
+			if (!a) {
+				a = json_array();
+				json_object_set_new(o, size_stats[k], a);
+			}
+			json_array_append_new(a, json_integer(s->delta[i][k]));
+		}
+	}
+	mmr_extra_json(ctx, "per_size", json_incref(s->per_size));
+}
+
 static int driver_failed(struct mmr_ctx *ctx, const char *what, const char *err)
 {
 	const struct mthp_alloc_params *p = mmr_params(ctx);
@@ -580,6 +705,7 @@ static int step(struct mmr_ctx *ctx, const char *what, json_t **out, struct tota
 	t->alloc += mthp_delta(ctx, "anon_fault_alloc");
 	t->fallback += mthp_delta(ctx, "anon_fault_fallback");
 	t->deferred += mthp_delta(ctx, "split_deferred");
+	add_size_deltas(ctx);
 	return 0;
 }
 
@@ -634,6 +760,7 @@ static void record(struct mmr_ctx *ctx, json_t *fill, json_t *churn, const struc
 	json_t *end = json_object_get(churn, "end");
 	double ns, ops, live = 0, anon, base_anon, v;
 	long long partial = mthp_gauge("nr_anon_partially_mapped");
+	int64_t sum;
 
 	if (num(fill, "ns", &v))
 		mmr_sample(ctx, "fill_ns", v);
@@ -661,6 +788,12 @@ static void record(struct mmr_ctx *ctx, json_t *fill, json_t *churn, const struc
 	mmr_sample(ctx, "mthp_fault_alloc", (double)t->alloc);
 	mmr_sample(ctx, "mthp_fault_fallback", (double)t->fallback);
 	mmr_sample(ctx, "mthp_split_deferred", (double)t->deferred);
+	if (size_delta_sum(s, size_stat("split"), &sum))
+		mmr_sample(ctx, "mthp_split", (double)sum);
+	if (size_delta_sum(s, size_stat("nr_anon"), &sum))
+		mmr_sample(ctx, "mthp_nr_anon", (double)sum);
+	if (size_delta_sum(s, size_stat("nr_anon_partially_mapped"), &sum))
+		mmr_sample(ctx, "mthp_partially_mapped", (double)sum);
 	if (s->arena)
 		mmr_sample(ctx, "returned_bytes", (double)arena_returned_bytes(s->arena));
 }
@@ -674,6 +807,7 @@ static int mthp_alloc_run(struct mmr_ctx *ctx)
 	struct totals t = { 0 };
 	int ret;
 
+	memset(s->delta, 0, sizeof(s->delta));
 	if (held)
 		held = memcg_anon(&s->memcg, &c0) == 0;
 	ret = step(ctx, "fill", &fill, &t);
@@ -684,6 +818,8 @@ static int mthp_alloc_run(struct mmr_ctx *ctx)
 	if (held)
 		held = memcg_anon(&s->memcg, &c1) == 0;
 	record(ctx, fill, churn, &t, held ? (double)c1 - (double)c0 : NAN);
+	if (mmr_rep(ctx) >= 0)
+		record_per_size(ctx);
 	if (s->in_memcg)
 		ret = reclaim(ctx, c1);
 	after = sample_now(ctx);
@@ -730,6 +866,7 @@ static void mthp_alloc_teardown(struct mmr_ctx *ctx)
 				s->memcg.dir, strerror(-ret));
 	}
 	json_decref(s->timelines);
+	json_decref(s->per_size);
 }
 
 /*

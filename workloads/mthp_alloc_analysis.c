@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The sweep table of mthp_alloc; see mthp_alloc_analysis.h. */
 #include "mthp_alloc_analysis.h"
+#include "mmrepro/stats.h"
 #include "mmrepro/util.h"
 
 #include <math.h>
@@ -10,10 +11,13 @@
 
 /* Row fields: the median of each of these metrics. */
 static const char *const columns[] = {
-	"ops_per_s",	    "heap_bytes",	   "bloat_ratio",
-	"hidden_bytes",	    "mthp_fault_fallback", "mthp_split_deferred",
-	"partially_mapped", "reclaimed_bytes",	   "reclaim_ns",
+	"ops_per_s",	       "heap_bytes",	      "bloat_ratio",	       "hidden_bytes",
+	"mthp_fault_fallback", "mthp_split_deferred", "partially_mapped",      "reclaimed_bytes",
+	"reclaim_ns",	       "mthp_split",	      "mthp_partially_mapped",
 };
+
+/* Lines no longer than this: the per-size line is cut in two past it. */
+#define LINE_MAX_COLS 100
 
 static double median(json_t *c, const char *metric)
 {
@@ -26,6 +30,60 @@ static double median(json_t *c, const char *metric)
 static json_t *number_or_null(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median of an array of numbers; NAN when empty. */
+static double median_of(json_t *a)
+{
+	size_t n = json_array_size(a), i, k = 0;
+	double *x, m;
+	json_t *v;
+
+	if (!n)
+		return NAN;
+	x = calloc(n, sizeof(*x));
+	if (!x)
+		return NAN;
+	json_array_foreach (a, i, v)
+		if (json_is_number(v))
+			x[k++] = json_number_value(v);
+	qsort(x, k, sizeof(*x), cmp_double);
+	m = k ? mmr_quantile_sorted(x, k, 0.5) : NAN;
+	free(x);
+	return m;
+}
+
+/*
+ * Medians of the case's per-size deltas (extra.per_size), for the sizes of
+ * its set (extra.thp_sizes_seen): {"16K": {"split_deferred": 12, ...}, ...}.
+ */
+static json_t *per_size_medians(json_t *c)
+{
+	json_t *extra = json_object_get(c, "extra"), *out = json_object();
+	json_t *all = json_object_get(extra, "per_size"), *stats, *a;
+	const char *seen = json_string_value(json_object_get(extra, "thp_sizes_seen"));
+	char buf[256], *save = NULL;
+	const char *stat;
+
+	if (!seen || !strcmp(seen, "none"))
+		return out;
+	snprintf(buf, sizeof(buf), "%s", seen);
+	for (char *sz = strtok_r(buf, "+", &save); sz; sz = strtok_r(NULL, "+", &save)) {
+		json_t *o = json_object();
+
+		stats = json_object_get(all, sz);
+		json_object_foreach (stats, stat, a)
+			json_object_set_new(o, stat, number_or_null(median_of(a)));
+		json_object_set_new(out, sz, o);
+	}
+	return out;
 }
 
 /* Same parameters but `mthp`? */
@@ -92,6 +150,25 @@ static void fmt_fixed(double v, int decimals, const char *suffix, char *buf, siz
 		snprintf(buf, len, "%.*f%s", decimals, v, suffix);
 }
 
+/* "16K:3/32K:0/64K:12": one stat of every size of the row's set. */
+static void fmt_per_size(json_t *per_size, const char *stat, char *buf, size_t len)
+{
+	size_t off = 0;
+	const char *sz;
+	json_t *o;
+	char v[16];
+
+	buf[0] = '\0';
+	json_object_foreach (per_size, sz, o) {
+		json_t *m = json_object_get(o, stat);
+
+		fmt_count(json_is_number(m) ? json_number_value(m) : NAN, v, sizeof(v));
+		if (off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s:%s", off ? "/" : "", sz,
+						v);
+	}
+}
+
 static void label(json_t *c, json_t *vary, char *buf, size_t len)
 {
 	json_t *params = json_object_get(c, "params"), *k;
@@ -109,6 +186,27 @@ static void label(json_t *c, json_t *vary, char *buf, size_t len)
 						json_string_value(k), text ? text : "?");
 		free(text);
 	}
+}
+
+/* Under a row whose set has several sizes: its fallbacks and deferred splits
+ * per size, on one line or, when that is too long, on two. */
+static void per_size_lines(json_t *per_size, json_t *lines)
+{
+	char fb[256], def[256], line[600];
+
+	if (json_object_size(per_size) < 2)
+		return;
+	fmt_per_size(per_size, "anon_fault_fallback", fb, sizeof(fb));
+	fmt_per_size(per_size, "split_deferred", def, sizeof(def));
+	snprintf(line, sizeof(line), "  per size: fallback %s  deferred %s", fb, def);
+	if (strlen(line) <= LINE_MAX_COLS) {
+		json_array_append_new(lines, json_string(line));
+		return;
+	}
+	snprintf(line, sizeof(line), "  per size: fallback %s", fb);
+	json_array_append_new(lines, json_string(line));
+	snprintf(line, sizeof(line), "  per size: deferred %s", def);
+	json_array_append_new(lines, json_string(line));
 }
 
 static json_t *row(json_t *c, json_t *none, json_t *vary, size_t width, char *line, size_t len)
@@ -133,6 +231,7 @@ static json_t *row(json_t *c, json_t *none, json_t *vary, size_t width, char *li
 	json_object_set_new(r, "heap_vs_none",
 			    number_or_null(median(c, "heap_bytes") /
 					   (none ? median(none, "heap_bytes") : NAN)));
+	json_object_set_new(r, "per_size", per_size_medians(c));
 
 	label(c, vary, name, sizeof(name));
 	fmt_count(median(c, "ops_per_s"), ops, sizeof(ops));
@@ -151,7 +250,7 @@ static json_t *row(json_t *c, json_t *none, json_t *vary, size_t width, char *li
 
 json_t *mthp_alloc_table(json_t *cases)
 {
-	json_t *ok = json_array(), *rows = json_array(), *lines = json_array(), *vary, *c, *d;
+	json_t *ok = json_array(), *rows = json_array(), *lines = json_array(), *vary, *c, *d, *r;
 	char name[256], line[512];
 	size_t i, j, width = 22;
 
@@ -183,15 +282,18 @@ json_t *mthp_alloc_table(json_t *cases)
 			if (d != c && m && !strcmp(m, "none") && same_but_mthp(c, d))
 				none = d;
 		}
-		json_array_append_new(rows, row(c, none, vary, width, line, sizeof(line)));
+		r = row(c, none, vary, width, line, sizeof(line));
 		json_array_append_new(lines, json_string(line));
+		per_size_lines(json_object_get(r, "per_size"), lines);
+		json_array_append_new(rows, r);
 	}
 	json_array_append_new(
 		lines, json_string("medians; heap RSS: anonymous RSS the heap added; bloat: heap "
 				   "RSS / live bytes; hidden: held by the case's cgroup but not "
 				   "mapped; fallback, deferred: mTHP faults that fell back, "
-				   "folios queued for deferred split; reclaimed: what a cgroup "
-				   "reclaim gave back after the churn"));
+				   "folios queued for deferred split (per size under a set of "
+				   "several); reclaimed: what a cgroup reclaim gave back after "
+				   "the churn"));
 	json_decref(vary);
 	json_decref(ok);
 	return json_pack("{s:o,s:o}", "rows", rows, "summary_lines", lines);
