@@ -105,7 +105,7 @@ static const struct mmr_param sga_params[] = {
 		  "shmem-thp (memfd, shmem_thp_size folios) | hugetlbfs-aligned (hugetlbfs file "
 		  "mapped with file offset and address congruent mod 1 GiB: x86 shares PMD tables) "
 		  "| hugetlbfs-misaligned (same file, 2 MiB off: the GiBs at its ends cannot be "
-		  "shared) | mshare (when the kernel has it)" },
+		  "shared) | mshare (always skipped, with the reason: its API is unmerged)" },
 	{ "procs", MMR_T_INT, offsetof(struct sga_params, procs), "64", .min = "1", .max = "100000",
 	  .help = "processes that attach the SGA" },
 	{ "fraction", MMR_T_DOUBLE, offsetof(struct sga_params, fraction), "1", .min = "0.0001",
@@ -324,7 +324,9 @@ static uint64_t window_offset(const struct sga_geometry *g, unsigned i)
 /* ---- planning ---- */
 
 /* mshare has been posted as syscalls and, in its latest form, as a filesystem
- * (msharefs, mounted on /sys/fs/mshare) driven by ioctls; it is not merged. */
+ * (msharefs, mounted on /sys/fs/mshare) driven by ioctls; it is not merged,
+ * and its API changed in every posting: mmrepro attaches no mshare region,
+ * it only says why the case is skipped. */
 static int plan_mshare(struct mmr_plan *plan)
 {
 	char *fs = mmr_slurp("/proc/filesystems", NULL);
@@ -332,11 +334,10 @@ static int plan_mshare(struct mmr_plan *plan)
 
 	free(fs);
 	if (!present)
-		return mmr_plan_skip(plan,
-				     "this kernel has no mshare: no msharefs in "
-				     "/proc/filesystems (mshare is an unmerged patch series)");
-	return mmr_plan_skip(plan, "msharefs is present, but its API changed in every posting and "
-				   "this mmrepro has no attach path for it yet");
+		return mmr_plan_skip(plan, "kernel has no msharefs (not in /proc/filesystems; "
+					   "mshare is an unmerged patch series)");
+	return mmr_plan_skip(plan, "msharefs found but its API is not merged upstream and "
+				   "changes between versions; mmrepro has no attach path for it");
 }
 
 /* Page tables one member may need: its window mapped 2 MiB off a GiB
