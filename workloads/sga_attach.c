@@ -151,6 +151,8 @@ static const struct mmr_metric sga_metrics[] = {
 	{ "detach_ns_max", "ns", MMR_LOWER_IS_BETTER, "slowest process" },
 	{ "minflt_p50", "count", MMR_LOWER_IS_BETTER,
 	  "median over processes of minor faults while attaching and touching" },
+	{ "minflt_max", "count", MMR_LOWER_IS_BETTER, "most minor faults of a process" },
+	{ "minflt_sum", "count", MMR_LOWER_IS_BETTER, "minor faults of all processes together" },
 	{ "pagetables_bytes", "bytes", MMR_LOWER_IS_BETTER,
 	  "growth of PageTables (/proc/meminfo) while the fleet attached and touched" },
 	{ "pagetables_per_proc_gib", "bytes", MMR_LOWER_IS_BETTER,
@@ -159,6 +161,7 @@ static const struct mmr_metric sga_metrics[] = {
 	  "sum over processes of their VmPTE growth (a table shared by k processes counts k "
 	  "times)" },
 	{ "vmpte_p50_kb", "kB", MMR_LOWER_IS_BETTER, "median over processes of VmPTE growth" },
+	{ "vmpte_p99_kb", "kB", MMR_LOWER_IS_BETTER, "99th percentile of the same" },
 	{ "vmpte_max_kb", "kB", MMR_LOWER_IS_BETTER, "largest VmPTE growth of a process" },
 	{ "sga_resident_bytes", "bytes", MMR_INFO_ONLY, "SGA bytes in memory at the barrier" },
 	{ NULL },
@@ -845,6 +848,15 @@ static void model(struct sga_state *s, struct sga_rep *rep)
 	}
 }
 
+static double minflt_sum(struct sga_state *s)
+{
+	double sum = 0;
+
+	for (unsigned i = 0; i < s->procs; i++)
+		sum += (double)((const struct sga_result *)mmr_fleet_result(s->fleet, i))->minflt;
+	return sum;
+}
+
 static void measure_at_barrier(struct mmr_ctx *ctx, struct sga_state *s, struct sga_rep *rep)
 {
 	double gib = (double)s->g.window / (double)MMR_GiB;
@@ -859,6 +871,7 @@ static void measure_at_barrier(struct mmr_ctx *ctx, struct sga_state *s, struct 
 	}
 	qsort(s->vals, s->procs, sizeof(double), cmp_double);
 	mmr_sample(ctx, "vmpte_p50_kb", mmr_quantile_sorted(s->vals, s->procs, 0.5));
+	mmr_sample(ctx, "vmpte_p99_kb", mmr_quantile_sorted(s->vals, s->procs, 0.99));
 	mmr_sample(ctx, "vmpte_max_kb", s->vals[s->procs - 1]);
 	mmr_sample(ctx, "vmpte_sum_bytes", rep->vmpte_sum_bytes);
 	mmr_sample(ctx, "pagetables_bytes", rep->pt_bytes);
@@ -868,7 +881,9 @@ static void measure_at_barrier(struct mmr_ctx *ctx, struct sga_state *s, struct 
 		      "attach_ns_p99", "attach_ns_max");
 	sample_spread(ctx, s, offsetof(struct sga_result, touch_ns), "touch_ns_p50", "touch_ns_p99",
 		      "touch_ns_max");
-	sample_spread(ctx, s, offsetof(struct sga_result, minflt), "minflt_p50", NULL, NULL);
+	sample_spread(ctx, s, offsetof(struct sga_result, minflt), "minflt_p50", NULL,
+		      "minflt_max");
+	mmr_sample(ctx, "minflt_sum", minflt_sum(s));
 	model(s, rep);
 }
 

@@ -26,9 +26,9 @@ BACKINGS = ["sysv", "sysv-hugetlb", "memfd", "shmem-thp", "hugetlbfs-aligned",
             "hugetlbfs-misaligned", "mshare"]
 METRICS = ["spawn_ns", "ready_ns", "spawn_to_ready_ns", "teardown_ns", "attach_ns_p50",
            "attach_ns_p99", "attach_ns_max", "touch_ns_p50", "touch_ns_p99", "touch_ns_max",
-           "detach_ns_p50", "detach_ns_max", "minflt_p50", "pagetables_bytes",
-           "pagetables_per_proc_gib", "vmpte_sum_bytes", "vmpte_p50_kb", "vmpte_max_kb",
-           "sga_resident_bytes"]
+           "detach_ns_p50", "detach_ns_max", "minflt_p50", "minflt_max", "minflt_sum",
+           "pagetables_bytes", "pagetables_per_proc_gib", "vmpte_sum_bytes", "vmpte_p50_kb",
+           "vmpte_p99_kb", "vmpte_max_kb", "sga_resident_bytes"]
 
 
 def mshare_in_kernel():
