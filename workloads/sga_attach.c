@@ -24,6 +24,7 @@
  */
 #include "mmrepro/workload.h"
 #include "mmrepro/stats.h"
+#include "sga_attach.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,16 +63,6 @@
 #define NS_PER_S 1000000000ULL
 #define MAX_REPS 1024 /* repetitions kept for the model's medians */
 
-enum sga_kind {
-	SGA_SYSV,
-	SGA_SYSV_HUGETLB,
-	SGA_MEMFD,
-	SGA_SHMEM_THP,
-	SGA_HUGETLBFS_ALIGNED,
-	SGA_HUGETLBFS_MISALIGNED,
-	SGA_MSHARE,
-};
-
 static const char *const sga_backings[] = { "sysv",
 					    "sysv-hugetlb",
 					    "memfd",
@@ -82,19 +73,7 @@ static const char *const sga_backings[] = { "sysv",
 					    NULL };
 static const char *const touch_modes[] = { "read", "write", "none", NULL };
 static const char *const hugetlb_sizes[] = { "2M", "1G", NULL };
-
-struct sga_params {
-	uint64_t sga_size;
-	const char *backing;
-	int64_t procs;
-	double fraction;
-	const char *touch;
-	uint64_t touch_stride;
-	int64_t concurrency;
-	const char *hugetlb_size;
-	uint64_t shmem_thp_size;
-	double hold;
-};
+static const char *const placement_names[] = { "kernel", "aligned", "misaligned" };
 
 static const struct mmr_param sga_params[] = {
 	{ "sga_size", MMR_T_SIZE, offsetof(struct sga_params, sga_size), "1G", .min = "2M",
@@ -102,16 +81,17 @@ static const struct mmr_param sga_params[] = {
 	{ "backing", MMR_T_ENUM, offsetof(struct sga_params, backing), "memfd",
 	  .choices = sga_backings,
 	  .help = "sysv (shmget/shmat, 4K) | sysv-hugetlb (SHM_HUGETLB) | memfd (shmem, 4K) | "
-		  "shmem-thp (memfd, shmem_thp_size folios) | hugetlbfs-aligned (hugetlbfs file "
-		  "mapped with file offset and address congruent mod 1 GiB: x86 shares PMD tables) "
-		  "| hugetlbfs-misaligned (same file, 2 MiB off: the GiBs at its ends cannot be "
-		  "shared) | mshare (always skipped, with the reason: its API is unmerged)" },
+		  "shmem-thp (memfd, shmem_thp_size folios) | hugetlbfs-aligned (hugetlbfs file, "
+		  "each window at a GiB of the file mapped at a GiB of address space: x86 shares "
+		  "PMD tables; windows of at least 1G) | hugetlbfs-misaligned (the same windows, "
+		  "mapped 2 MiB past the GiB: the GiBs at their ends cannot be shared) | mshare (always skipped, with the reason: its API is unmerged)" },
 	{ "procs", MMR_T_INT, offsetof(struct sga_params, procs), "64", .min = "1", .max = "100000",
 	  .help = "processes that attach the SGA" },
 	{ "fraction", MMR_T_DOUBLE, offsetof(struct sga_params, fraction), "1", .min = "0.0001",
 	  .max = "1",
 	  .help = "part of the SGA each process touches: a window of this fraction, at its own "
-		  "offset (SysV attaches the whole segment and touches the window)" },
+		  "offset (SysV attaches the whole segment and touches the window; the hugetlbfs "
+		  "backings start windows at GiB offsets)" },
 	{ "touch", MMR_T_ENUM, offsetof(struct sga_params, touch), "read", .choices = touch_modes,
 	  .help = "how each process touches its window after attaching" },
 	{ "touch_stride", MMR_T_SIZE, offsetof(struct sga_params, touch_stride), "4K", .min = "4K",
@@ -165,22 +145,6 @@ static const struct mmr_metric sga_metrics[] = {
 	{ "vmpte_max_kb", "kB", MMR_LOWER_IS_BETTER, "largest VmPTE growth of a process" },
 	{ "sga_resident_bytes", "bytes", MMR_INFO_ONLY, "SGA bytes in memory at the barrier" },
 	{ NULL },
-};
-
-enum placement { PLACE_KERNEL, PLACE_ALIGNED, PLACE_MISALIGNED };
-static const char *const placement_names[] = { "kernel", "aligned", "misaligned" };
-
-/* What the parameters mean for this machine; the same in plan() and setup(). */
-struct sga_geometry {
-	enum sga_kind kind;
-	bool sysv, hugetlb;
-	enum placement place;
-	uint64_t page;	    /* folio size of the SGA */
-	unsigned order;	    /* of that folio */
-	uint64_t window;    /* bytes each process touches */
-	uint64_t positions; /* distinct window offsets */
-	uint64_t misalign;  /* added to the congruent address (misaligned placement) */
-	char label[24];	    /* its layout in the words of the report's "observed" */
 };
 
 /* What a member reports, in the fleet's shared memory. */
@@ -256,10 +220,10 @@ static bool arch_shares_hugetlb_pmds(void)
 			      !strcmp(u.machine, "riscv64"));
 }
 
-static int geometry(const struct sga_params *p, struct sga_geometry *g, char *err, size_t len)
+int sga_geometry(const struct sga_params *p, struct sga_geometry *g, char *err, size_t len)
 {
 	uint64_t base_page = mmr_page_size(), fraction_bytes;
-	char sz[16];
+	char sz[16], wsz[16];
 
 	memset(g, 0, sizeof(*g));
 	for (int k = 0; sga_backings[k]; k++)
@@ -304,7 +268,23 @@ static int geometry(const struct sga_params *p, struct sga_geometry *g, char *er
 	g->window = fraction_bytes / g->page * g->page;
 	if (!g->window)
 		g->window = g->page;
-	g->positions = (p->sga_size - g->window) / g->page + 1;
+	mmr_format_size(g->window, wsz, sizeof(wsz));
+	if (g->place == PLACE_ALIGNED && g->window < MMR_GiB) {
+		snprintf(err, len,
+			 "hugetlbfs-aligned needs a window (sga_size x fraction) of at least 1G "
+			 "to share a PMD table, got %s: raise sga_size or fraction",
+			 wsz);
+		return -EINVAL;
+	}
+	/*
+	 * The placed backings start every window at a GiB of the file, mapped
+	 * at a GiB of address space (misaligned: 2 MiB past it), the next
+	 * member's window a whole number of GiBs on: the aligned windows cover
+	 * whole PUD-aligned GiBs that processes mapping the same file GiB share.
+	 */
+	g->grain = g->place == PLACE_KERNEL ? g->page : MMR_GiB;
+	g->step = (g->window + g->grain - 1) / g->grain * g->grain;
+	g->positions = (p->sga_size - g->window) / g->grain + 1;
 	g->misalign = g->place == PLACE_MISALIGNED ? mmr_pmd_size() : 0;
 	if (g->hugetlb)
 		snprintf(g->label, sizeof(g->label), "hugetlb-%s", sz);
@@ -317,11 +297,22 @@ static int geometry(const struct sga_params *p, struct sga_geometry *g, char *er
 	return 0;
 }
 
-/* Offset of member i's window: consecutive members take consecutive windows,
- * wrapping around the SGA. */
-static uint64_t window_offset(const struct sga_geometry *g, unsigned i)
+/*
+ * Offset of member i's window. The kernel's placements: consecutive members
+ * take consecutive windows, wrapping around the SGA a page further on. The
+ * placed ones: a lap of windows a step apart from offset 0, the next lap a
+ * GiB further on while the last window still fits, and so on around; every
+ * offset is a multiple of the grain (1 GiB).
+ */
+uint64_t sga_window_offset(const struct sga_geometry *g, unsigned i)
 {
-	return ((uint64_t)i * (g->window / g->page)) % g->positions * g->page;
+	uint64_t slots = g->step / g->grain, lap, shifts;
+
+	if (g->place == PLACE_KERNEL)
+		return (uint64_t)i * slots % g->positions * g->grain;
+	lap = (g->positions - 1) / slots + 1;
+	shifts = g->positions - (lap - 1) * slots;
+	return ((uint64_t)i % lap * slots + (uint64_t)i / lap % shifts) * g->grain;
 }
 
 /* ---- planning ---- */
@@ -367,7 +358,7 @@ static int sga_plan(struct mmr_plan *plan, const void *params)
 	char err[256];
 	int ret;
 
-	if (geometry(p, &g, err, sizeof(err)))
+	if (sga_geometry(p, &g, err, sizeof(err)))
 		return mmr_plan_invalid(plan, "%s", err);
 	if (g.kind == SGA_MSHARE)
 		return plan_mshare(plan);
@@ -633,7 +624,7 @@ static int member_work(struct mmr_fleet_member *m, void *arg)
 {
 	struct sga_state *s = arg;
 	struct sga_result *r = m->result;
-	uint64_t off = window_offset(&s->g, m->index), t0, t1;
+	uint64_t off = sga_window_offset(&s->g, m->index), t0, t1;
 	struct rusage ru0, ru1;
 	char *p, *want = NULL;
 	int id;
@@ -700,6 +691,26 @@ static const struct mmr_fleet_ops sga_fleet_ops = {
 
 /* ---- the case ---- */
 
+#define OFFSETS_SHOWN 64 /* members whose window offsets the report lists */
+
+/* The SGA and where each member's window goes, for the report. */
+static json_t *sga_json(const struct sga_params *p, struct sga_state *s)
+{
+	json_t *offs = json_array();
+
+	for (unsigned i = 0; i < s->procs && i < OFFSETS_SHOWN; i++)
+		json_array_append_new(offs, json_integer((json_int_t)sga_window_offset(&s->g, i)));
+	return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o,s:s,s:I,s:s,s:I,s:i,s:i}", "backing",
+			 p->backing, "bytes", (json_int_t)s->size, "page_bytes",
+			 (json_int_t)s->g.page, "window_bytes", (json_int_t)s->g.window,
+			 "window_positions", (json_int_t)s->g.positions, "window_step_bytes",
+			 (json_int_t)s->g.step, "window_offsets", offs, "placement",
+			 placement_names[s->g.place], "misalign_bytes", (json_int_t)s->g.misalign,
+			 "touch", p->touch, "touch_stride", (json_int_t)s->stride, "procs",
+			 (int)s->procs, "concurrency",
+			 p->concurrency ? (int)p->concurrency : (int)mmr_fleet_cpus(s->fleet));
+}
+
 static int sga_setup(struct mmr_ctx *ctx)
 {
 	const struct sga_params *p = mmr_params(ctx);
@@ -709,7 +720,7 @@ static int sga_setup(struct mmr_ctx *ctx)
 
 	s->fd = -1;
 	s->shmid = -1;
-	if (geometry(p, &s->g, err, sizeof(err)))
+	if (sga_geometry(p, &s->g, err, sizeof(err)))
 		return mmr_invalid(ctx, "%s", err);
 	s->size = p->sga_size;
 	s->stride = p->touch_stride;
@@ -746,16 +757,7 @@ static int sga_setup(struct mmr_ctx *ctx)
 	ret = mmr_fleet_create(ctx, &sga_fleet_ops, s, s->procs, &s->fleet);
 	if (ret)
 		return mmr_fail(ctx, "starting the fleet's helper: %s", strerror(-ret));
-	mmr_extra_json(
-		ctx, "sga",
-		json_pack("{s:s,s:I,s:I,s:I,s:I,s:s,s:I,s:s,s:I,s:i,s:i}", "backing", p->backing,
-			  "bytes", (json_int_t)s->size, "page_bytes", (json_int_t)s->g.page,
-			  "window_bytes", (json_int_t)s->g.window, "window_positions",
-			  (json_int_t)s->g.positions, "placement", placement_names[s->g.place],
-			  "misalign_bytes", (json_int_t)s->g.misalign, "touch", p->touch,
-			  "touch_stride", (json_int_t)s->stride, "procs", (int)s->procs,
-			  "concurrency",
-			  p->concurrency ? (int)p->concurrency : (int)mmr_fleet_cpus(s->fleet)));
+	mmr_extra_json(ctx, "sga", sga_json(p, s));
 	return 0;
 }
 
@@ -819,7 +821,7 @@ static void model(struct sga_state *s, struct sga_rep *rep)
 	rep->model_vmpte_bytes = 0;
 	for (unsigned i = 0; i < s->procs; i++) {
 		const struct sga_result *r = mmr_fleet_result(s->fleet, i);
-		uint64_t off = window_offset(&s->g, i);
+		uint64_t off = sga_window_offset(&s->g, i);
 		struct mmr_pt_mapping *m = &s->maps[i];
 
 		*m = (struct mmr_pt_mapping){

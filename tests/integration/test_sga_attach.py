@@ -9,7 +9,9 @@ VmPTE growth is what the page-table model says (it counts the process's own
 tables, so it is exact, give or take one PUD table); the hugetlbfs-aligned
 case costs each process less page-table memory than the misaligned one and
 than memfd 4K, and its processes really share PMD tables (they fault once per
-GiB, not once per huge page); and that nothing is left: no process of the
+GiB, not once per huge page); that with windows of half the SGA the
+hugetlbfs backings start every window at a GiB offset, and the aligned
+members still share; and that nothing is left: no process of the
 run, SysV segment, hugetlb page, /dev/shm file, record or changed knob.
 """
 # ctest-labels: sga
@@ -22,6 +24,7 @@ import mmrtest as t  # noqa: E402
 
 t.require_root()
 REPS, WARMUP, PROCS = 3, 1, 32
+GiB = 1 << 30
 BACKINGS = ["sysv", "sysv-hugetlb", "memfd", "shmem-thp", "hugetlbfs-aligned",
             "hugetlbfs-misaligned", "mshare"]
 METRICS = ["spawn_ns", "ready_ns", "spawn_to_ready_ns", "teardown_ns", "attach_ns_p50",
@@ -83,6 +86,10 @@ with t.machine_lock(), t.tmpdir() as d:
         got = median(c, "vmpte_sum_bytes") / PROCS
         t.check(model <= got <= model + 4096,
                 f"{b}: VmPTE growth per process {got} B, the model says {model} B")
+        sga = c["extra"]["sga"]
+        if b.startswith("hugetlbfs"):
+            t.check(sga["window_offsets"] and all(o % GiB == 0 for o in sga["window_offsets"]),
+                    f"{b}: windows must start at GiB offsets: {sga['window_offsets']}")
         proj = c["extra"]["projection"]
         t.check(proj["sga_bytes"] == 300e9 and proj["procs"] == 1500 and proj["from_model_bytes"] > 0,
                 f"{b}: projection {proj}")
@@ -132,6 +139,39 @@ with t.machine_lock(), t.tmpdir() as d:
                 f"{saved} B over misaligned, the model says {model} B")
     t.check_no_leftovers(before, "after the sharing run", sid=p.pid)
 
+    # Windows of half a 2 GiB SGA: the hugetlbfs backings start them at GiB
+    # offsets, so the aligned members of each half share its PMD table (they
+    # fault once, not once per huge page) and the misaligned ones, mapped
+    # 2 MiB past the GiB, share nothing.
+    cfg = t.write_config({
+        "workload": "sga_attach",
+        "params": {"sga_size": "2G", "fraction": 0.5, "procs": 16, "touch_stride": "2M"},
+        "matrix": {"backing": ["hugetlbfs-aligned", "hugetlbfs-misaligned"]},
+        "repetitions": REPS, "warmup": WARMUP}, d)
+    out3 = os.path.join(d, "windows.json")
+    p = t.start(["run", cfg, "-o", out3, "-q"], start_new_session=True)
+    _, err = p.communicate(timeout=600)
+    al, mis = t.validate(out3)["cases"]
+    t.check(p.returncode == 0 and al["status"] == mis["status"] == "ok",
+            f"windows run: exit {p.returncode}: {err} {[(c['status'], c['reason']) for c in (al, mis)]}")
+    if al["status"] == mis["status"] == "ok":
+        for c, off in ((al, 0), (mis, 2 << 20)):
+            sga = c["extra"]["sga"]
+            t.check(sga["window_offsets"] == [0, GiB] * 8 and sga["misalign_bytes"] == off
+                    and sga["window_bytes"] == GiB,
+                    f"{sga['placement']}: window offsets {sga['window_offsets']}, misalign {sga['misalign_bytes']}")
+            model = c["extra"]["model"]["vmpte_bytes_per_proc"]
+            got = median(c, "vmpte_sum_bytes") / 16
+            t.check(model <= got <= model + 4096,
+                    f"{sga['placement']} windows: VmPTE growth per process {got} B, the model says {model} B")
+        t.check(al["extra"]["model"]["shared_pmd_tables"] == 2
+                and mis["extra"]["model"]["shared_pmd_tables"] == 0,
+                f"windows: model's shared tables {al['extra']['model']} {mis['extra']['model']}")
+        t.check(median(al, "minflt_p50") < 16 <= 512 <= median(mis, "minflt_p50"),
+                f"windows: minor faults per process aligned {median(al, 'minflt_p50')}, "
+                f"misaligned {median(mis, 'minflt_p50')}")
+    t.check_no_leftovers(before, "after the windows run", sid=p.pid)
+
     lines = rep["analysis"].get("sga_attach", {}).get("summary_lines", [])
     t.check(len(lines) == sum(c["status"] == "ok" for c in cases.values()) and "878 GB" in lines[0],
             f"analysis: {lines}")
@@ -143,6 +183,12 @@ with t.machine_lock(), t.tmpdir() as d:
     c = t.validate(os.path.join(d, "bad.json"))["cases"][0]
     t.check(c["status"] == "invalid" and "not a multiple of the SGA's 2M pages" in c["reason"],
             f"sga_size 3M with 2M pages: {c['status']} {c['reason']}")
+    # an aligned window below 1 GiB cannot share a PMD table: refused, one line
+    r = t.run(["run", "sga_attach", "--set", "backing=hugetlbfs-aligned", "--set", "fraction=0.5",
+               "-o", os.path.join(d, "small.json"), "-q"], check_rc=1)
+    c = t.validate(os.path.join(d, "small.json"))["cases"][0]
+    t.check(c["status"] == "invalid" and "sga_size" in c["reason"] and "fraction" in c["reason"]
+            and "\n" not in c["reason"], f"aligned 512M window: {c['status']} {c['reason']}")
     r = t.run(["run", "sga_attach", "--set", "procs=0"], check_rc=2)
     t.check("procs" in r.stderr and r.stderr.count("\n") == 1, f"procs=0: {r.stderr}")
     t.check_knobs_equal(knobs, "after bad input")
