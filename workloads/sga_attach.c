@@ -23,6 +23,7 @@
  * bytes per GiB per process to the claim's 300 GB x 1500 processes.
  */
 #include "mmrepro/workload.h"
+#include "mmrepro/env.h"
 #include "mmrepro/stats.h"
 #include "sga_attach.h"
 
@@ -186,6 +187,9 @@ struct sga_state {
 	uint64_t hugetlb_used_before;  /* pool pages in use before the SGA */
 	struct mmr_pt_count model_one; /* of member 0, for the report */
 	uint64_t shared_pmd_tables;
+	bool share_pmd;		  /* the kernel shares hugetlb PMD tables */
+	const char *share_source; /* "kconfig" or "arch": what decided */
+	char share_basis[192];
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -210,14 +214,41 @@ static unsigned ilog2(uint64_t v)
 	return r;
 }
 
-static bool arch_shares_hugetlb_pmds(void)
+#define PMD_SHARING_OPTION "CONFIG_HUGETLB_PMD_PAGE_TABLE_SHARING"
+
+/*
+ * Does this kernel share the PMD tables of hugetlb MAP_SHARED mappings?
+ * Its config says so, when readable and it has the option; otherwise the
+ * rule of the arches that select ARCH_WANT_HUGE_PMD_SHARE (older kernels
+ * have no such option). What decided goes to the report.
+ */
+static void pmd_sharing(struct sga_state *s)
 {
+	json_t *k = mmr_kconfig();
+	const char *src = json_string_value(json_object_get(k, "source"));
+	const char *v = json_string_value(
+		json_object_get(json_object_get(k, "options"), PMD_SHARING_OPTION));
 	struct utsname u;
 
-	/* CONFIG_HUGETLB_PMD_PAGE_TABLE_SHARING: the arches that select
-	 * ARCH_WANT_HUGE_PMD_SHARE */
-	return !uname(&u) && (!strcmp(u.machine, "x86_64") || !strcmp(u.machine, "aarch64") ||
-			      !strcmp(u.machine, "riscv64"));
+	if (v) {
+		s->share_pmd = !strcmp(v, "y");
+		s->share_source = "kconfig";
+		snprintf(s->share_basis, sizeof(s->share_basis), "%s=%s in %s", PMD_SHARING_OPTION,
+			 v, src);
+	} else {
+		bool named = !uname(&u);
+
+		s->share_pmd =
+			named && (!strcmp(u.machine, "x86_64") || !strcmp(u.machine, "aarch64") ||
+				  !strcmp(u.machine, "riscv64"));
+		s->share_source = "arch";
+		snprintf(s->share_basis, sizeof(s->share_basis),
+			 "%s %s; machine %s, an arch that %s",
+			 src ? src : "no readable kernel config",
+			 src ? "has no " PMD_SHARING_OPTION : "(/proc/config.gz, /boot/config-*)",
+			 named ? u.machine : "unknown", s->share_pmd ? "shares" : "does not share");
+	}
+	json_decref(k);
 }
 
 int sga_geometry(const struct sga_params *p, struct sga_geometry *g, char *err, size_t len)
@@ -732,6 +763,7 @@ static int sga_setup(struct mmr_ctx *ctx)
 	s->reps = calloc(MAX_REPS, sizeof(*s->reps));
 	if (!s->maps || !s->vals || !s->reps)
 		return -ENOMEM;
+	pmd_sharing(s);
 	if (s->g.hugetlb)
 		s->hugetlb_used_before = hugetlb_used(s->g.page);
 	ret = create_sga(ctx, s);
@@ -815,7 +847,7 @@ static void sample_spread(struct mmr_ctx *ctx, struct sga_state *s, size_t field
 /* The model of exactly the mappings the members made. */
 static void model(struct sga_state *s, struct sga_rep *rep)
 {
-	bool share = s->g.hugetlb && arch_shares_hugetlb_pmds();
+	bool share = s->g.hugetlb && s->share_pmd;
 	struct mmr_pt_count one, all;
 
 	rep->model_vmpte_bytes = 0;
@@ -963,8 +995,9 @@ static void report_model(struct mmr_ctx *ctx, struct sga_state *s)
 	json_object_set_new(m, "pte_tables_per_proc", json_integer((json_int_t)s->model_one.pte));
 	json_object_set_new(m, "pmd_tables_per_proc", json_integer((json_int_t)s->model_one.pmd));
 	json_object_set_new(m, "shared_pmd_tables", json_integer((json_int_t)s->shared_pmd_tables));
-	json_object_set_new(m, "pmd_sharing",
-			    json_boolean(s->g.hugetlb && arch_shares_hugetlb_pmds()));
+	json_object_set_new(m, "pmd_sharing", json_boolean(s->g.hugetlb && s->share_pmd));
+	json_object_set_new(m, "pmd_sharing_source", json_string(s->share_source));
+	json_object_set_new(m, "pmd_sharing_basis", json_string(s->share_basis));
 	json_object_set_new(m, "counts",
 			    json_string("PTE and PMD tables for the touched addresses of every "
 					"mapping (ptmodel.h); PUD tables and above are left out"));

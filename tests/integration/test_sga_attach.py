@@ -16,6 +16,7 @@ run, SysV segment, hugetlb page, /dev/shm file, record or changed knob.
 """
 # ctest-labels: sga
 # ctest-timeout: 1200
+import gzip
 import os
 import sys
 
@@ -37,6 +38,20 @@ METRICS = ["spawn_ns", "ready_ns", "spawn_to_ready_ns", "teardown_ns", "attach_n
 def mshare_in_kernel():
     with open("/proc/filesystems") as f:
         return "msharefs" in f.read()
+
+
+def kconfig_pmd_sharing():
+    """CONFIG_HUGETLB_PMD_PAGE_TABLE_SHARING's value, or None when unknown."""
+    for path in ("/proc/config.gz", f"/boot/config-{os.uname().release}"):
+        try:
+            with (gzip.open(path, "rt") if path.endswith(".gz") else open(path)) as f:
+                for line in f:
+                    if line.startswith("CONFIG_HUGETLB_PMD_PAGE_TABLE_SHARING="):
+                        return line.split("=", 1)[1].strip()
+                return None
+        except OSError:
+            continue
+    return None
 
 
 def median(c, m):
@@ -86,6 +101,13 @@ with t.machine_lock(), t.tmpdir() as d:
         got = median(c, "vmpte_sum_bytes") / PROCS
         t.check(model <= got <= model + 4096,
                 f"{b}: VmPTE growth per process {got} B, the model says {model} B")
+        # what decided PMD sharing: the kernel config when it has the option
+        mod, kc = c["extra"]["model"], kconfig_pmd_sharing()
+        want = ("hugetlb" in b and kc == "y") if kc else mod["pmd_sharing"]
+        t.check(mod["pmd_sharing_source"] == ("kconfig" if kc else "arch")
+                and mod["pmd_sharing"] == want,
+                f"{b}: PMD sharing {mod['pmd_sharing']} decided by {mod['pmd_sharing_source']} "
+                f"({mod['pmd_sharing_basis']}), the config says {kc}")
         sga = c["extra"]["sga"]
         if b.startswith("hugetlbfs"):
             t.check(sga["window_offsets"] and all(o % GiB == 0 for o in sga["window_offsets"]),
