@@ -11,7 +11,9 @@ case costs each process less page-table memory than the misaligned one and
 than memfd 4K, and its processes really share PMD tables (they fault once per
 GiB, not once per huge page); that with windows of half the SGA the
 hugetlbfs backings start every window at a GiB offset, and the aligned
-members still share; and that nothing is left: no process of the
+members still share; that shmem_thp_size=64K gets its knob set, proven
+64K folios and the knob put back (when the kernel has per-size shmem mTHP);
+and that nothing is left: no process of the
 run, SysV segment, hugetlb page, /dev/shm file, record or changed knob.
 """
 # ctest-labels: sga
@@ -26,6 +28,7 @@ import mmrtest as t  # noqa: E402
 t.require_root()
 REPS, WARMUP, PROCS = 3, 1, 32
 GiB = 1 << 30
+SHMEM_64K = "/sys/kernel/mm/transparent_hugepage/hugepages-64kB/shmem_enabled"
 BACKINGS = ["sysv", "sysv-hugetlb", "memfd", "shmem-thp", "hugetlbfs-aligned",
             "hugetlbfs-misaligned", "mshare"]
 METRICS = ["spawn_ns", "ready_ns", "spawn_to_ready_ns", "teardown_ns", "attach_ns_p50",
@@ -193,6 +196,34 @@ with t.machine_lock(), t.tmpdir() as d:
                 f"windows: minor faults per process aligned {median(al, 'minflt_p50')}, "
                 f"misaligned {median(mis, 'minflt_p50')}")
     t.check_no_leftovers(before, "after the windows run", sid=p.pid)
+
+    # Per-size shmem mTHP: 64K folios of shmem, asked for through the settings
+    # transaction and put back; the layout proof sees order-4 folios.
+    if not os.path.exists(SHMEM_64K):
+        print(f"skipping the shmem_thp_size=64K case: no {SHMEM_64K} "
+              "(per-size shmem mTHP is Linux 6.11+)")
+    else:
+        cfg = t.write_config({
+            "workload": "sga_attach",
+            "params": {"sga_size": "256M", "procs": PROCS, "backing": "shmem-thp",
+                       "shmem_thp_size": "64K", "touch_stride": "64K"},
+            "repetitions": REPS, "warmup": WARMUP}, d)
+        out4 = os.path.join(d, "mthp64k.json")
+        p = t.start(["run", cfg, "-o", out4, "-q"], start_new_session=True)
+        _, err = p.communicate(timeout=600)
+        (c,) = t.validate(out4)["cases"]
+        t.check(p.returncode == 0 and c["status"] == "ok",
+                f"shmem 64K: exit {p.returncode}: {err} {c['status']}: {c['reason']}")
+        t.check(c["settings"]["requested"].get("thp.64K.shmem_enabled") == "always"
+                and c["settings"]["applied"].get("thp.64K.shmem_enabled") == "always",
+                f"shmem 64K: settings {c['settings']}")
+        lay = c["layout"] or {}
+        t.check(lay.get("requested") == lay.get("observed") == "mthp-64K" and lay.get("proven"),
+                f"shmem 64K: the SGA must be proven made of 64K folios: {lay}")
+        t.check(c["extra"].get("sga", {}).get("page_bytes") == 64 << 10,
+                f"shmem 64K: extra.sga {c['extra'].get('sga')}")
+        t.check_knobs_equal(knobs, "after the shmem 64K case")
+        t.check_no_leftovers(before, "after the shmem 64K case", sid=p.pid)
 
     lines = rep["analysis"].get("sga_attach", {}).get("summary_lines", [])
     t.check(len(lines) == sum(c["status"] == "ok" for c in cases.values()) and "878 GB" in lines[0],
