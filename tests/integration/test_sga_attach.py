@@ -19,6 +19,7 @@ run, SysV segment, hugetlb page, /dev/shm file, record or changed knob.
 # ctest-labels: sga
 # ctest-timeout: 1200
 import gzip
+import json
 import os
 import sys
 
@@ -228,6 +229,28 @@ with t.machine_lock(), t.tmpdir() as d:
     lines = rep["analysis"].get("sga_attach", {}).get("summary_lines", [])
     t.check(len(lines) == sum(c["status"] == "ok" for c in cases.values()) and "878 GB" in lines[0],
             f"analysis: {lines}")
+
+    # the schema knows sga_attach's extra and analysis: a missing key is named
+    ok = next(i for i, c in enumerate(rep["cases"]) if c["status"] == "ok")
+    for drop, where in ((("extra", "model", "pmd_sharing_source"), f"cases[{ok}].extra.model"),
+                        (("extra", "projection", "from_model_bytes"), f"cases[{ok}].extra.projection"),
+                        (("extra", "sga", "window_offsets"), f"cases[{ok}].extra.sga")):
+        doc = json.loads(json.dumps(rep))
+        obj = doc["cases"][ok]
+        for k in drop[:-1]:
+            obj = obj[k]
+        del obj[drop[-1]]
+        with open(os.path.join(d, "broken.json"), "w") as f:
+            json.dump(doc, f)
+        r = t.run(["report", os.path.join(d, "broken.json")], check_rc=8)
+        t.check(where in r.stderr and drop[-1] in r.stderr, f"without {drop}: {r.stderr}")
+    doc = json.loads(json.dumps(rep))
+    del doc["analysis"]["sga_attach"]["claim_bytes"]
+    with open(os.path.join(d, "broken.json"), "w") as f:
+        json.dump(doc, f)
+    r = t.run(["report", os.path.join(d, "broken.json")], check_rc=8)
+    t.check("analysis.sga_attach" in r.stderr and "claim_bytes" in r.stderr,
+            f"without analysis.sga_attach.claim_bytes: {r.stderr}")
 
     # bad input: one line naming the file and the key, nothing changed
     bad = t.write_config({"workload": "sga_attach", "params": {"sga_size": "3M",
