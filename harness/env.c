@@ -274,6 +274,15 @@ static json_t *kconfig_json(const char *release)
 	return out;
 }
 
+json_t *mmr_kconfig(void)
+{
+	struct utsname u;
+
+	if (uname(&u))
+		return kconfig_json("");
+	return kconfig_json(u.release);
+}
+
 static json_t *cpu_json(void)
 {
 	char *info = mmr_slurp("/proc/cpuinfo", NULL), *line, *save = NULL;

@@ -23,7 +23,9 @@
  * bytes per GiB per process to the claim's 300 GB x 1500 processes.
  */
 #include "mmrepro/workload.h"
+#include "mmrepro/env.h"
 #include "mmrepro/stats.h"
+#include "sga_attach.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,16 +64,6 @@
 #define NS_PER_S 1000000000ULL
 #define MAX_REPS 1024 /* repetitions kept for the model's medians */
 
-enum sga_kind {
-	SGA_SYSV,
-	SGA_SYSV_HUGETLB,
-	SGA_MEMFD,
-	SGA_SHMEM_THP,
-	SGA_HUGETLBFS_ALIGNED,
-	SGA_HUGETLBFS_MISALIGNED,
-	SGA_MSHARE,
-};
-
 static const char *const sga_backings[] = { "sysv",
 					    "sysv-hugetlb",
 					    "memfd",
@@ -82,19 +74,7 @@ static const char *const sga_backings[] = { "sysv",
 					    NULL };
 static const char *const touch_modes[] = { "read", "write", "none", NULL };
 static const char *const hugetlb_sizes[] = { "2M", "1G", NULL };
-
-struct sga_params {
-	uint64_t sga_size;
-	const char *backing;
-	int64_t procs;
-	double fraction;
-	const char *touch;
-	uint64_t touch_stride;
-	int64_t concurrency;
-	const char *hugetlb_size;
-	uint64_t shmem_thp_size;
-	double hold;
-};
+static const char *const placement_names[] = { "kernel", "aligned", "misaligned" };
 
 static const struct mmr_param sga_params[] = {
 	{ "sga_size", MMR_T_SIZE, offsetof(struct sga_params, sga_size), "1G", .min = "2M",
@@ -102,16 +82,17 @@ static const struct mmr_param sga_params[] = {
 	{ "backing", MMR_T_ENUM, offsetof(struct sga_params, backing), "memfd",
 	  .choices = sga_backings,
 	  .help = "sysv (shmget/shmat, 4K) | sysv-hugetlb (SHM_HUGETLB) | memfd (shmem, 4K) | "
-		  "shmem-thp (memfd, shmem_thp_size folios) | hugetlbfs-aligned (hugetlbfs file "
-		  "mapped with file offset and address congruent mod 1 GiB: x86 shares PMD tables) "
-		  "| hugetlbfs-misaligned (same file, 2 MiB off: the GiBs at its ends cannot be "
-		  "shared) | mshare (when the kernel has it)" },
+		  "shmem-thp (memfd, shmem_thp_size folios) | hugetlbfs-aligned (hugetlbfs file, "
+		  "each window at a GiB of the file mapped at a GiB of address space: x86 shares "
+		  "PMD tables; windows of at least 1G) | hugetlbfs-misaligned (the same windows, "
+		  "mapped 2 MiB past the GiB: the GiBs at their ends cannot be shared) | mshare (always skipped, with the reason: its API is unmerged)" },
 	{ "procs", MMR_T_INT, offsetof(struct sga_params, procs), "64", .min = "1", .max = "100000",
 	  .help = "processes that attach the SGA" },
 	{ "fraction", MMR_T_DOUBLE, offsetof(struct sga_params, fraction), "1", .min = "0.0001",
 	  .max = "1",
 	  .help = "part of the SGA each process touches: a window of this fraction, at its own "
-		  "offset (SysV attaches the whole segment and touches the window)" },
+		  "offset (SysV attaches the whole segment and touches the window; the hugetlbfs "
+		  "backings start windows at GiB offsets)" },
 	{ "touch", MMR_T_ENUM, offsetof(struct sga_params, touch), "read", .choices = touch_modes,
 	  .help = "how each process touches its window after attaching" },
 	{ "touch_stride", MMR_T_SIZE, offsetof(struct sga_params, touch_stride), "4K", .min = "4K",
@@ -151,6 +132,8 @@ static const struct mmr_metric sga_metrics[] = {
 	{ "detach_ns_max", "ns", MMR_LOWER_IS_BETTER, "slowest process" },
 	{ "minflt_p50", "count", MMR_LOWER_IS_BETTER,
 	  "median over processes of minor faults while attaching and touching" },
+	{ "minflt_max", "count", MMR_LOWER_IS_BETTER, "most minor faults of a process" },
+	{ "minflt_sum", "count", MMR_LOWER_IS_BETTER, "minor faults of all processes together" },
 	{ "pagetables_bytes", "bytes", MMR_LOWER_IS_BETTER,
 	  "growth of PageTables (/proc/meminfo) while the fleet attached and touched" },
 	{ "pagetables_per_proc_gib", "bytes", MMR_LOWER_IS_BETTER,
@@ -159,25 +142,10 @@ static const struct mmr_metric sga_metrics[] = {
 	  "sum over processes of their VmPTE growth (a table shared by k processes counts k "
 	  "times)" },
 	{ "vmpte_p50_kb", "kB", MMR_LOWER_IS_BETTER, "median over processes of VmPTE growth" },
+	{ "vmpte_p99_kb", "kB", MMR_LOWER_IS_BETTER, "99th percentile of the same" },
 	{ "vmpte_max_kb", "kB", MMR_LOWER_IS_BETTER, "largest VmPTE growth of a process" },
 	{ "sga_resident_bytes", "bytes", MMR_INFO_ONLY, "SGA bytes in memory at the barrier" },
 	{ NULL },
-};
-
-enum placement { PLACE_KERNEL, PLACE_ALIGNED, PLACE_MISALIGNED };
-static const char *const placement_names[] = { "kernel", "aligned", "misaligned" };
-
-/* What the parameters mean for this machine; the same in plan() and setup(). */
-struct sga_geometry {
-	enum sga_kind kind;
-	bool sysv, hugetlb;
-	enum placement place;
-	uint64_t page;	    /* folio size of the SGA */
-	unsigned order;	    /* of that folio */
-	uint64_t window;    /* bytes each process touches */
-	uint64_t positions; /* distinct window offsets */
-	uint64_t misalign;  /* added to the congruent address (misaligned placement) */
-	char label[24];	    /* its layout in the words of the report's "observed" */
 };
 
 /* What a member reports, in the fleet's shared memory. */
@@ -219,6 +187,9 @@ struct sga_state {
 	uint64_t hugetlb_used_before;  /* pool pages in use before the SGA */
 	struct mmr_pt_count model_one; /* of member 0, for the report */
 	uint64_t shared_pmd_tables;
+	bool share_pmd;		  /* the kernel shares hugetlb PMD tables */
+	const char *share_source; /* "kconfig" or "arch": what decided */
+	char share_basis[192];
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -243,20 +214,47 @@ static unsigned ilog2(uint64_t v)
 	return r;
 }
 
-static bool arch_shares_hugetlb_pmds(void)
+#define PMD_SHARING_OPTION "CONFIG_HUGETLB_PMD_PAGE_TABLE_SHARING"
+
+/*
+ * Does this kernel share the PMD tables of hugetlb MAP_SHARED mappings?
+ * Its config says so, when readable and it has the option; otherwise the
+ * rule of the arches that select ARCH_WANT_HUGE_PMD_SHARE (older kernels
+ * have no such option). What decided goes to the report.
+ */
+static void pmd_sharing(struct sga_state *s)
 {
+	json_t *k = mmr_kconfig();
+	const char *src = json_string_value(json_object_get(k, "source"));
+	const char *v = json_string_value(
+		json_object_get(json_object_get(k, "options"), PMD_SHARING_OPTION));
 	struct utsname u;
 
-	/* CONFIG_HUGETLB_PMD_PAGE_TABLE_SHARING: the arches that select
-	 * ARCH_WANT_HUGE_PMD_SHARE */
-	return !uname(&u) && (!strcmp(u.machine, "x86_64") || !strcmp(u.machine, "aarch64") ||
-			      !strcmp(u.machine, "riscv64"));
+	if (v) {
+		s->share_pmd = !strcmp(v, "y");
+		s->share_source = "kconfig";
+		snprintf(s->share_basis, sizeof(s->share_basis), "%s=%s in %s", PMD_SHARING_OPTION,
+			 v, src);
+	} else {
+		bool named = !uname(&u);
+
+		s->share_pmd =
+			named && (!strcmp(u.machine, "x86_64") || !strcmp(u.machine, "aarch64") ||
+				  !strcmp(u.machine, "riscv64"));
+		s->share_source = "arch";
+		snprintf(s->share_basis, sizeof(s->share_basis),
+			 "%s %s; machine %s, an arch that %s",
+			 src ? src : "no readable kernel config",
+			 src ? "has no " PMD_SHARING_OPTION : "(/proc/config.gz, /boot/config-*)",
+			 named ? u.machine : "unknown", s->share_pmd ? "shares" : "does not share");
+	}
+	json_decref(k);
 }
 
-static int geometry(const struct sga_params *p, struct sga_geometry *g, char *err, size_t len)
+int sga_geometry(const struct sga_params *p, struct sga_geometry *g, char *err, size_t len)
 {
 	uint64_t base_page = mmr_page_size(), fraction_bytes;
-	char sz[16];
+	char sz[16], wsz[16];
 
 	memset(g, 0, sizeof(*g));
 	for (int k = 0; sga_backings[k]; k++)
@@ -301,7 +299,23 @@ static int geometry(const struct sga_params *p, struct sga_geometry *g, char *er
 	g->window = fraction_bytes / g->page * g->page;
 	if (!g->window)
 		g->window = g->page;
-	g->positions = (p->sga_size - g->window) / g->page + 1;
+	mmr_format_size(g->window, wsz, sizeof(wsz));
+	if (g->place == PLACE_ALIGNED && g->window < MMR_GiB) {
+		snprintf(err, len,
+			 "hugetlbfs-aligned needs a window (sga_size x fraction) of at least 1G "
+			 "to share a PMD table, got %s: raise sga_size or fraction",
+			 wsz);
+		return -EINVAL;
+	}
+	/*
+	 * The placed backings start every window at a GiB of the file, mapped
+	 * at a GiB of address space (misaligned: 2 MiB past it), the next
+	 * member's window a whole number of GiBs on: the aligned windows cover
+	 * whole PUD-aligned GiBs that processes mapping the same file GiB share.
+	 */
+	g->grain = g->place == PLACE_KERNEL ? g->page : MMR_GiB;
+	g->step = (g->window + g->grain - 1) / g->grain * g->grain;
+	g->positions = (p->sga_size - g->window) / g->grain + 1;
 	g->misalign = g->place == PLACE_MISALIGNED ? mmr_pmd_size() : 0;
 	if (g->hugetlb)
 		snprintf(g->label, sizeof(g->label), "hugetlb-%s", sz);
@@ -314,17 +328,30 @@ static int geometry(const struct sga_params *p, struct sga_geometry *g, char *er
 	return 0;
 }
 
-/* Offset of member i's window: consecutive members take consecutive windows,
- * wrapping around the SGA. */
-static uint64_t window_offset(const struct sga_geometry *g, unsigned i)
+/*
+ * Offset of member i's window. The kernel's placements: consecutive members
+ * take consecutive windows, wrapping around the SGA a page further on. The
+ * placed ones: a lap of windows a step apart from offset 0, the next lap a
+ * GiB further on while the last window still fits, and so on around; every
+ * offset is a multiple of the grain (1 GiB).
+ */
+uint64_t sga_window_offset(const struct sga_geometry *g, unsigned i)
 {
-	return ((uint64_t)i * (g->window / g->page)) % g->positions * g->page;
+	uint64_t slots = g->step / g->grain, lap, shifts;
+
+	if (g->place == PLACE_KERNEL)
+		return (uint64_t)i * slots % g->positions * g->grain;
+	lap = (g->positions - 1) / slots + 1;
+	shifts = g->positions - (lap - 1) * slots;
+	return ((uint64_t)i % lap * slots + (uint64_t)i / lap % shifts) * g->grain;
 }
 
 /* ---- planning ---- */
 
 /* mshare has been posted as syscalls and, in its latest form, as a filesystem
- * (msharefs, mounted on /sys/fs/mshare) driven by ioctls; it is not merged. */
+ * (msharefs, mounted on /sys/fs/mshare) driven by ioctls; it is not merged,
+ * and its API changed in every posting: mmrepro attaches no mshare region,
+ * it only says why the case is skipped. */
 static int plan_mshare(struct mmr_plan *plan)
 {
 	char *fs = mmr_slurp("/proc/filesystems", NULL);
@@ -332,11 +359,10 @@ static int plan_mshare(struct mmr_plan *plan)
 
 	free(fs);
 	if (!present)
-		return mmr_plan_skip(plan,
-				     "this kernel has no mshare: no msharefs in "
-				     "/proc/filesystems (mshare is an unmerged patch series)");
-	return mmr_plan_skip(plan, "msharefs is present, but its API changed in every posting and "
-				   "this mmrepro has no attach path for it yet");
+		return mmr_plan_skip(plan, "kernel has no msharefs (not in /proc/filesystems; "
+					   "mshare is an unmerged patch series)");
+	return mmr_plan_skip(plan, "msharefs found but its API is not merged upstream and "
+				   "changes between versions; mmrepro has no attach path for it");
 }
 
 /* Page tables one member may need: its window mapped 2 MiB off a GiB
@@ -363,7 +389,7 @@ static int sga_plan(struct mmr_plan *plan, const void *params)
 	char err[256];
 	int ret;
 
-	if (geometry(p, &g, err, sizeof(err)))
+	if (sga_geometry(p, &g, err, sizeof(err)))
 		return mmr_plan_invalid(plan, "%s", err);
 	if (g.kind == SGA_MSHARE)
 		return plan_mshare(plan);
@@ -629,7 +655,7 @@ static int member_work(struct mmr_fleet_member *m, void *arg)
 {
 	struct sga_state *s = arg;
 	struct sga_result *r = m->result;
-	uint64_t off = window_offset(&s->g, m->index), t0, t1;
+	uint64_t off = sga_window_offset(&s->g, m->index), t0, t1;
 	struct rusage ru0, ru1;
 	char *p, *want = NULL;
 	int id;
@@ -696,6 +722,26 @@ static const struct mmr_fleet_ops sga_fleet_ops = {
 
 /* ---- the case ---- */
 
+#define OFFSETS_SHOWN 64 /* members whose window offsets the report lists */
+
+/* The SGA and where each member's window goes, for the report. */
+static json_t *sga_json(const struct sga_params *p, struct sga_state *s)
+{
+	json_t *offs = json_array();
+
+	for (unsigned i = 0; i < s->procs && i < OFFSETS_SHOWN; i++)
+		json_array_append_new(offs, json_integer((json_int_t)sga_window_offset(&s->g, i)));
+	return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o,s:s,s:I,s:s,s:I,s:i,s:i}", "backing",
+			 p->backing, "bytes", (json_int_t)s->size, "page_bytes",
+			 (json_int_t)s->g.page, "window_bytes", (json_int_t)s->g.window,
+			 "window_positions", (json_int_t)s->g.positions, "window_step_bytes",
+			 (json_int_t)s->g.step, "window_offsets", offs, "placement",
+			 placement_names[s->g.place], "misalign_bytes", (json_int_t)s->g.misalign,
+			 "touch", p->touch, "touch_stride", (json_int_t)s->stride, "procs",
+			 (int)s->procs, "concurrency",
+			 p->concurrency ? (int)p->concurrency : (int)mmr_fleet_cpus(s->fleet));
+}
+
 static int sga_setup(struct mmr_ctx *ctx)
 {
 	const struct sga_params *p = mmr_params(ctx);
@@ -705,7 +751,7 @@ static int sga_setup(struct mmr_ctx *ctx)
 
 	s->fd = -1;
 	s->shmid = -1;
-	if (geometry(p, &s->g, err, sizeof(err)))
+	if (sga_geometry(p, &s->g, err, sizeof(err)))
 		return mmr_invalid(ctx, "%s", err);
 	s->size = p->sga_size;
 	s->stride = p->touch_stride;
@@ -717,6 +763,7 @@ static int sga_setup(struct mmr_ctx *ctx)
 	s->reps = calloc(MAX_REPS, sizeof(*s->reps));
 	if (!s->maps || !s->vals || !s->reps)
 		return -ENOMEM;
+	pmd_sharing(s);
 	if (s->g.hugetlb)
 		s->hugetlb_used_before = hugetlb_used(s->g.page);
 	ret = create_sga(ctx, s);
@@ -742,16 +789,7 @@ static int sga_setup(struct mmr_ctx *ctx)
 	ret = mmr_fleet_create(ctx, &sga_fleet_ops, s, s->procs, &s->fleet);
 	if (ret)
 		return mmr_fail(ctx, "starting the fleet's helper: %s", strerror(-ret));
-	mmr_extra_json(
-		ctx, "sga",
-		json_pack("{s:s,s:I,s:I,s:I,s:I,s:s,s:I,s:s,s:I,s:i,s:i}", "backing", p->backing,
-			  "bytes", (json_int_t)s->size, "page_bytes", (json_int_t)s->g.page,
-			  "window_bytes", (json_int_t)s->g.window, "window_positions",
-			  (json_int_t)s->g.positions, "placement", placement_names[s->g.place],
-			  "misalign_bytes", (json_int_t)s->g.misalign, "touch", p->touch,
-			  "touch_stride", (json_int_t)s->stride, "procs", (int)s->procs,
-			  "concurrency",
-			  p->concurrency ? (int)p->concurrency : (int)mmr_fleet_cpus(s->fleet)));
+	mmr_extra_json(ctx, "sga", sga_json(p, s));
 	return 0;
 }
 
@@ -809,13 +847,13 @@ static void sample_spread(struct mmr_ctx *ctx, struct sga_state *s, size_t field
 /* The model of exactly the mappings the members made. */
 static void model(struct sga_state *s, struct sga_rep *rep)
 {
-	bool share = s->g.hugetlb && arch_shares_hugetlb_pmds();
+	bool share = s->g.hugetlb && s->share_pmd;
 	struct mmr_pt_count one, all;
 
 	rep->model_vmpte_bytes = 0;
 	for (unsigned i = 0; i < s->procs; i++) {
 		const struct sga_result *r = mmr_fleet_result(s->fleet, i);
-		uint64_t off = window_offset(&s->g, i);
+		uint64_t off = sga_window_offset(&s->g, i);
 		struct mmr_pt_mapping *m = &s->maps[i];
 
 		*m = (struct mmr_pt_mapping){
@@ -844,6 +882,15 @@ static void model(struct sga_state *s, struct sga_rep *rep)
 	}
 }
 
+static double minflt_sum(struct sga_state *s)
+{
+	double sum = 0;
+
+	for (unsigned i = 0; i < s->procs; i++)
+		sum += (double)((const struct sga_result *)mmr_fleet_result(s->fleet, i))->minflt;
+	return sum;
+}
+
 static void measure_at_barrier(struct mmr_ctx *ctx, struct sga_state *s, struct sga_rep *rep)
 {
 	double gib = (double)s->g.window / (double)MMR_GiB;
@@ -858,6 +905,7 @@ static void measure_at_barrier(struct mmr_ctx *ctx, struct sga_state *s, struct 
 	}
 	qsort(s->vals, s->procs, sizeof(double), cmp_double);
 	mmr_sample(ctx, "vmpte_p50_kb", mmr_quantile_sorted(s->vals, s->procs, 0.5));
+	mmr_sample(ctx, "vmpte_p99_kb", mmr_quantile_sorted(s->vals, s->procs, 0.99));
 	mmr_sample(ctx, "vmpte_max_kb", s->vals[s->procs - 1]);
 	mmr_sample(ctx, "vmpte_sum_bytes", rep->vmpte_sum_bytes);
 	mmr_sample(ctx, "pagetables_bytes", rep->pt_bytes);
@@ -867,7 +915,9 @@ static void measure_at_barrier(struct mmr_ctx *ctx, struct sga_state *s, struct 
 		      "attach_ns_p99", "attach_ns_max");
 	sample_spread(ctx, s, offsetof(struct sga_result, touch_ns), "touch_ns_p50", "touch_ns_p99",
 		      "touch_ns_max");
-	sample_spread(ctx, s, offsetof(struct sga_result, minflt), "minflt_p50", NULL, NULL);
+	sample_spread(ctx, s, offsetof(struct sga_result, minflt), "minflt_p50", NULL,
+		      "minflt_max");
+	mmr_sample(ctx, "minflt_sum", minflt_sum(s));
 	model(s, rep);
 }
 
@@ -945,8 +995,9 @@ static void report_model(struct mmr_ctx *ctx, struct sga_state *s)
 	json_object_set_new(m, "pte_tables_per_proc", json_integer((json_int_t)s->model_one.pte));
 	json_object_set_new(m, "pmd_tables_per_proc", json_integer((json_int_t)s->model_one.pmd));
 	json_object_set_new(m, "shared_pmd_tables", json_integer((json_int_t)s->shared_pmd_tables));
-	json_object_set_new(m, "pmd_sharing",
-			    json_boolean(s->g.hugetlb && arch_shares_hugetlb_pmds()));
+	json_object_set_new(m, "pmd_sharing", json_boolean(s->g.hugetlb && s->share_pmd));
+	json_object_set_new(m, "pmd_sharing_source", json_string(s->share_source));
+	json_object_set_new(m, "pmd_sharing_basis", json_string(s->share_basis));
 	json_object_set_new(m, "counts",
 			    json_string("PTE and PMD tables for the touched addresses of every "
 					"mapping (ptmodel.h); PUD tables and above are left out"));

@@ -38,6 +38,11 @@ unsigned mmr_list_hugepage_dirs(const char *dir, uint64_t *kb, unsigned max);
 /* The full fingerprint: uname, cmdline, kconfig, CPU, topology, NUMA, memory,
  * virtualization, mitigations, every THP/mTHP/hugetlb knob, probes. */
 json_t *mmr_fingerprint(void);
+/* The kernel config options the fingerprint records ("CONFIG_HUGETLB*",
+ * ...: see env.c), from /proc/config.gz or /boot/config-<release>:
+ * {"source": path or null, "options": {"CONFIG_X": "y", ...}}. An option
+ * that is not set is absent. */
+json_t *mmr_kconfig(void);
 /* The root of /sys and /proc, overridable with MMREPRO_SYSFS_ROOT for tests
  * that exercise the settings code against a fake tree. */
 const char *mmr_sys_root(void);

@@ -30,10 +30,10 @@ def attached_segment(before):
     return next((s for s in new if s[3] >= PROCS), None)
 
 
-def kill_mid_fleet(d, backing, how, before, knobs):
+def kill_mid_fleet(d, backing, how, before, knobs, size="256M"):
     out = os.path.join(d, f"{backing}-{how}.json")
     p = t.start(["run", "sga_attach", "--set", f"backing={backing}", "--set", f"procs={PROCS}",
-                 "--set", "sga_size=256M", "--set", "hold=120", "--set", "repetitions=1",
+                 "--set", f"sga_size={size}", "--set", "hold=120", "--set", "repetitions=1",
                  "--set", "warmup=0", "-o", out, "-q"], start_new_session=True)
     old_segments = set(t.shm_segments())
     if backing.startswith("sysv"):
@@ -68,7 +68,8 @@ with t.machine_lock(), t.tmpdir() as d:
     knobs, before = t.knobs(), t.leftovers()
     kill_mid_fleet(d, "sysv-hugetlb", "restore", before, knobs)
     kill_mid_fleet(d, "sysv", "next start", before, knobs)
-    kill_mid_fleet(d, "hugetlbfs-aligned", "restore", before, knobs)
+    # an aligned window shares PMD tables only from 1 GiB up (smaller is refused)
+    kill_mid_fleet(d, "hugetlbfs-aligned", "restore", before, knobs, size="1G")
 
     # the case child crashes while its fleet holds the segment: SIGKILL it
     out = os.path.join(d, "crash.json")
