@@ -2,16 +2,20 @@
 /*
  * The initramfs of `mmrepro vm` guests: nothing is installed into the
  * kernel's own userland. The base archive holds busybox-static, this very
- * mmrepro binary with the shared libraries it loads (ldd's list), the data
+ * mmrepro binary with the shared libraries it loads (ldd's list), the
+ * programs and libraries workloads run besides it (their guest_files: the
+ * mthp_alloc driver and the allocators this host has) with theirs, the data
  * dir's configs and report schema, and scripts/vm-init as /init. It is
  * cached under a key made of its inputs' identities (path, size, mtime,
- * inode), so a rebuild of mmrepro or an upgrade of busybox makes a new one.
+ * inode), so a rebuild of mmrepro or of a driver, or an upgrade of busybox or
+ * of an allocator, makes a new one.
  * Each run appends a small second archive (arguments, the user's config
  * files at their host paths, the kernel's config): the kernel unpacks
  * concatenated archives one after the other. Archives are not compressed:
  * unpacking costs nothing under TCG, decompressing does.
  */
 #include "mmrepro/config.h"
+#include "mmrepro/registry.h"
 #include "mmrepro/util.h"
 #include "mmrepro/vm.h"
 
@@ -23,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BASE_FORMAT "mmrepro-initramfs-3" /* bump when the layout changes */
+#define BASE_FORMAT "mmrepro-initramfs-4" /* bump when the layout changes */
 #define KEEP_CACHED 6			  /* base archives kept in the cache */
 
 struct inputs {
@@ -50,6 +54,9 @@ static void add_input(struct inputs *in, const char *host, const char *guest, un
 
 	if (in->err)
 		return;
+	for (size_t i = 0; i < in->n; i++)
+		if (!strcmp(in->guest[i], guest))
+			return; /* a library two programs load: once */
 	if (stat(host, &st)) {
 		in->err = -errno;
 		return;
@@ -158,6 +165,39 @@ static int add_libraries(struct inputs *in, const char *exe, char *err, size_t e
 	return in->err;
 }
 
+struct gather {
+	struct inputs *in;
+	char *err;
+	size_t errlen;
+};
+
+/* A workload's file (mmr_guest_add_fn), with the shared libraries it loads. */
+static int add_guest_file(void *arg, const char *host, const char *guest)
+{
+	struct gather *g = arg;
+
+	add_input(g->in, host, guest, 0755);
+	if (g->in->err) {
+		snprintf(g->err, g->errlen, "cannot read %s: %s", host, strerror(-g->in->err));
+		return g->in->err;
+	}
+	return add_libraries(g->in, host, g->err, g->errlen);
+}
+
+static int add_workload_files(struct inputs *in, char *err, size_t errlen)
+{
+	struct gather g = { in, err, errlen };
+	int ret = 0;
+
+	for (size_t i = 0; i < mmr_workload_count() && !ret; i++) {
+		const struct mmr_workload *w = mmr_workload_at(i);
+
+		if (w->guest_files)
+			ret = w->guest_files(add_guest_file, &g);
+	}
+	return ret;
+}
+
 static bool is_static(const char *path)
 {
 	char *argv[] = { "ldd", (char *)path, NULL };
@@ -256,6 +296,8 @@ int mmr_vm_base_initramfs(const char *cache_dir, char *out, size_t outlen, char 
 	add_input(&in, "/bin/busybox", "/bin/busybox", 0755);
 	add_input(&in, exe, "/bin/mmrepro", 0755);
 	ret = add_libraries(&in, exe, err, errlen);
+	if (!ret)
+		ret = add_workload_files(&in, err, errlen);
 	if (ret)
 		goto out;
 	configs = mmr_strdup_printf("%s/configs", mmr_datadir());

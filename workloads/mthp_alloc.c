@@ -903,4 +903,5 @@ const struct mmr_workload mthp_alloc_workload = {
 	.cleanup = mthp_alloc_cleanup,
 	.teardown = mthp_alloc_teardown,
 	.analyze = mthp_alloc_analyze,
+	.guest_files = mthp_guest_files,
 };

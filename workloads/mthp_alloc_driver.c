@@ -95,16 +95,27 @@ static int from_ldconfig(const char *soname, char *path, size_t len)
 	return ret;
 }
 
-/* Without ldconfig: the directory libc itself was loaded from. */
-static int beside_libc(const char *soname, char *path, size_t len)
+/* The directory libc itself was loaded from. */
+static int libc_dir(char *dir, size_t len)
 {
 	Dl_info info;
-	char dir[PATH_MAX];
+	char buf[PATH_MAX];
 
 	if (!dladdr((void *)gnu_get_libc_version, &info) || !info.dli_fname)
 		return -ENOENT;
-	snprintf(dir, sizeof(dir), "%s", info.dli_fname);
-	snprintf(path, len, "%s/%s", dirname(dir), soname);
+	snprintf(buf, sizeof(buf), "%s", info.dli_fname);
+	snprintf(dir, len, "%s", dirname(buf));
+	return 0;
+}
+
+/* Without ldconfig (a `mmrepro vm` guest): beside libc. */
+static int beside_libc(const char *soname, char *path, size_t len)
+{
+	char dir[PATH_MAX];
+
+	if (libc_dir(dir, sizeof(dir)))
+		return -ENOENT;
+	snprintf(path, len, "%s/%s", dir, soname);
 	return usable(path) ? 0 : -ENOENT;
 }
 
@@ -156,6 +167,30 @@ int mthp_find_driver(char *path, size_t len, char *why, size_t wlen)
 		 "next to mmrepro; set MMREPRO_LIBEXECDIR)",
 		 MMREPRO_INSTALL_LIBEXECDIR);
 	return -ENOENT;
+}
+
+/*
+ * A guest's mmrepro is /bin/mmrepro without MMREPRO_LIBEXECDIR: it finds the
+ * driver in the install dir. A guest has no ldconfig: it finds an allocator
+ * beside libc, which is at this host's path there too.
+ */
+int mthp_guest_files(mmr_guest_add_fn add, void *arg)
+{
+	char path[PATH_MAX], dir[PATH_MAX], guest[2 * PATH_MAX], why[512];
+	int ret;
+
+	if (mthp_find_driver(path, sizeof(path), why, sizeof(why)))
+		return 0; /* no real allocator here, nor in a guest */
+	ret = add(arg, path, MMREPRO_INSTALL_LIBEXECDIR "/" DRIVER_NAME);
+	if (ret || libc_dir(dir, sizeof(dir)))
+		return ret;
+	for (size_t i = 0; i < MMR_ARRAY_SIZE(libraries) && !ret; i++) {
+		if (mthp_find_library(libraries[i].name, path, sizeof(path), why, sizeof(why)))
+			continue;
+		snprintf(guest, sizeof(guest), "%s/%s", dir, libraries[i].soname);
+		ret = add(arg, path, guest);
+	}
+	return ret;
 }
 
 /* This process's environment with LD_PRELOAD replaced (or removed); the

@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include "mmrepro/workload.h"
+
 #define DRIVER_NAME "mmrepro-alloc-churn"
 
 /* The allocator choices: "arena" (synthetic, in the case) and the real ones. */
@@ -26,6 +28,9 @@ int mthp_find_library(const char *allocator, char *path, size_t len, char *why, 
 /* The driver program: $MMREPRO_LIBEXECDIR, next to mmrepro (build tree),
  * ../libexec/mmrepro from it, or the install prefix. */
 int mthp_find_driver(char *path, size_t len, char *why, size_t wlen);
+/* For `mmrepro vm`: the driver and the allocators this host has, each with
+ * the path a guest's mmrepro looks for it at (mmr_workload.guest_files). */
+int mthp_guest_files(mmr_guest_add_fn add, void *arg);
 
 struct driver {
 	pid_t pid;

@@ -71,8 +71,9 @@ int mmr_cpio_finish(struct mmr_cpio *c);
 
 /*
  * The base archive (busybox-static, this mmrepro binary and the shared
- * libraries it loads, the data dir's configs and schema, /init), cached in
- * cache_dir under a key made of its inputs' identities. Its path goes to out.
+ * libraries it loads, the workloads' guest_files with theirs, the data dir's
+ * configs and schema, /init), cached in cache_dir under a key made of its
+ * inputs' identities. Its path goes to out.
  */
 int mmr_vm_base_initramfs(const char *cache_dir, char *out, size_t outlen, char *err,
 			  size_t errlen);

@@ -85,6 +85,10 @@ struct mmr_metric {
 #define MMR_INVALID (-10002)
 #define MMR_FAILED  (-10003)
 
+/* For mmr_workload.guest_files: a file of this host, and the path a guest's
+ * mmrepro finds it at. Returns 0 or -errno. */
+typedef int (*mmr_guest_add_fn)(void *arg, const char *host, const char *guest);
+
 struct mmr_ctx;	 /* a running case, in the case child */
 struct mmr_plan; /* a case being planned, in mmrepro itself */
 
@@ -121,6 +125,15 @@ struct mmr_workload {
 	 * strings), if any, are printed under the table.
 	 */
 	json_t *(*analyze)(json_t *cases);
+	/*
+	 * Optional, for `mmrepro vm`: the programs and libraries the cases run
+	 * besides mmrepro itself (a driver, an LD_PRELOADed allocator), found
+	 * on this host the way the cases find them. Each goes to add() with the
+	 * path the guest's mmrepro will look for it at; the shared libraries it
+	 * loads come along. What this host lacks is left out, so its cases skip
+	 * in a guest as they do here. Returns 0 or add()'s error.
+	 */
+	int (*guest_files)(mmr_guest_add_fn add, void *arg);
 };
 
 /* ---- planning (in mmrepro, nothing on the system has changed yet) ---- */

@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
-"""`mmrepro compare` on real reports: fork_anon at 16M with 4k pages against
-PMD-mapped THP on this kernel.
+"""`mmrepro compare` on real reports: fork_anon at 16M with PTE-mapped THP
+(BASE) against PMD-mapped THP (NEW) on this kernel, as issue 7 asks
+("thp-pmd vs thp-pte").
 
-A PMD-mapped THP is copied at fork and zapped at munmap one PMD per 2 MiB
-instead of 512 PTEs, so both fork_ns and munmap_ns must come out as
-improvements of thp-pmd over 4k (the direction, not a figure). The backings
-differ, so without --force the reports are not comparable (exit 7); with it
-the parameter difference is listed, the JSON is valid against its schema,
-and the exit status is 6 exactly when some metric regressed.
+Both back the region with the same 2 MiB folios; only the mapping differs. A
+PMD-mapped THP is copied at fork and zapped at munmap one PMD per 2 MiB, a
+PTE-mapped one 512 PTEs, so both fork_ns and munmap_ns must come out as
+improvements of thp-pmd over thp-pte (the direction, not a figure). The
+backings differ, so without --force the reports are not comparable (exit 7);
+with it the parameter difference is listed, the JSON is valid against its
+schema, and the exit status is 6 exactly when some metric regressed.
 
 Under ASan+UBSan the process's own shadow mappings dominate what fork copies
-(fork_ns is ~4 ms with a CoV of 50% there), so that build only requires fork_ns
-not to be called a regression; munmap_ns touches the region alone and must
-improve in both builds.
+(fork_ns is ~3x the release build's there, and thp-pmd gains only ~10% of it,
+not always significantly), so that build only requires fork_ns not to be
+called a regression; munmap_ns touches the region alone and must improve in
+both builds. child_vmpte_kb is not asserted: the child of a PMD-mapped THP
+still gets a page table per PMD (deposited for a later split), so VmPTE comes
+out about the same and moves a few % either way with the process's other
+mappings.
 """
 import json
 import os
@@ -40,7 +46,7 @@ if not os.path.exists("/sys/kernel/mm/transparent_hugepage/enabled"):
 with t.machine_lock(), t.tmpdir() as d:
     before = t.knobs()
     paths = {}
-    for backing in ("4k", "thp-pmd"):
+    for backing in ("thp-pte", "thp-pmd"):
         paths[backing] = os.path.join(d, backing + ".json")
         t.run(["run", "fork_anon", "--set", "size=16M", "--set", f"backing={backing}",
                "--set", "cow=none", "--set", "repetitions=8", "-o", paths[backing], "-q"],
@@ -48,19 +54,19 @@ with t.machine_lock(), t.tmpdir() as d:
         t.validate(paths[backing])
     t.check_knobs_equal(before, "after the runs")
 
-    r = t.run(["compare", paths["4k"], paths["thp-pmd"]], check_rc=7)
+    r = t.run(["compare", paths["thp-pte"], paths["thp-pmd"]], check_rc=7)
     t.check("parameters differ" in r.stderr and "backing" in r.stderr, r.stderr)
 
     r = t.run(["compare", "--force", "-f", "json", "--text", os.path.join(d, "cmp.txt"),
-               paths["4k"], paths["thp-pmd"]])
+               paths["thp-pte"], paths["thp-pmd"]])
     doc = synth.validate_compare(json.loads(r.stdout))
     print(open(os.path.join(d, "cmp.txt")).read())
     case = doc["cases"][0]
-    t.check(any("params.backing: 4k | thp-pmd" in n for n in case["notes"]), case["notes"])
+    t.check(any("params.backing: thp-pte | thp-pmd" in n for n in case["notes"]), case["notes"])
     v = {m["name"]: m["comparisons"][0] for m in case["metrics"]}
     for metric in ("munmap_ns",) if sanitized() else ("fork_ns", "munmap_ns"):
         t.check(v[metric]["verdict"] == "improvement" and v[metric]["delta_pct"] < 0,
-                f"{metric}: thp-pmd against 4k: {v[metric]}")
+                f"{metric}: thp-pmd against thp-pte: {v[metric]}")
     t.check(v["fork_ns"]["verdict"] != "regression", f"fork_ns: {v['fork_ns']}")
     regressions = sum(c["verdict"] == "regression" for c in v.values())
     t.check(r.returncode == (6 if regressions else 0),

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """mmrepro vm boots Debian's 6.1 and 6.12 cloud kernels under TCG and runs a
-tiny fork_anon config in each.
+tiny config in each: fork_anon, and mthp_alloc with real allocators.
 
 Checks: both reports validate (with their "vm" section); the guest's uname
 is the kernel booted (bzImage header, package, fingerprint all agree); 6.12
 offers mTHP backings and runs them, 6.1 skips them with a reason naming the
-missing sysfs size; the fingerprint records the accelerator; the guest's
+missing sysfs size; mthp_alloc's driver runs glibc's malloc and jemalloc's
+(when the host has it) in both, so the initramfs carries the driver and the
+allocator with their libraries; the fingerprint records the accelerator; the guest's
 kernel log and console come back beside the report; the guest's stdout (the
 table) reaches ours; a config given by path reaches the guest with its
 includes; nothing is left behind (qemu, temp dirs, host knobs).
@@ -19,6 +21,7 @@ import glob
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -79,9 +82,16 @@ with t.machine_lock(), t.tmpdir() as d:
                    "matrix": {"backing": ["4k", "thp-pte", "mthp-64K", "mthp-16K"]},
                    "repetitions": 2, "warmup": 0}, f)
     cfg = os.path.join(d, "cfg", "tiny.json")
+    # one tiny churn per allocator, no THP (6.1 has no mTHP), no reclaim step
+    alloc = {"workload": "mthp_alloc", "repetitions": 1, "warmup": 0,
+             "params": {"mthp": "none", "live": "2M", "turnover": 0.5, "timeline": 2,
+                        "reclaim": "none"},
+             "matrix": {"allocator": ["glibc", "jemalloc"]}}
     with open(cfg, "w") as f:
         json.dump({"name": "tiny", "cases": [{"include": "sub/base.json",
-                                              "params": {"size": "8M"}}]}, f)
+                                              "params": {"size": "8M"}}, alloc]}, f)
+    has_jemalloc = "libjemalloc.so.2 (" in subprocess.run(
+        ["/sbin/ldconfig", "-p"], capture_output=True, text=True).stdout
 
     for series in ("6.1", "6.12"):
         out = os.path.join(d, f"tiny-{series}.json")
@@ -113,7 +123,7 @@ with t.machine_lock(), t.tmpdir() as d:
             t.check(f"Linux version {release}" in f.read(), f"{series}: the guest's dmesg")
         t.check(os.path.getsize(out[:-5] + ".console.log") > 0, f"{series}: console log")
 
-        cases = {c["params"]["backing"]: c for c in rep["cases"]}
+        cases = {c["params"]["backing"]: c for c in rep["cases"] if c["workload"] == "fork_anon"}
         for b in ("4k", "thp-pte"):
             c = cases.get(b, {})
             t.check(c.get("status") == "ok" and len(c["metrics"]["fork_ns"]["samples"]) == 2,
@@ -129,6 +139,17 @@ with t.machine_lock(), t.tmpdir() as d:
                 t.check(c.get("status") == "skipped" and "hugepages-" in (c.get("reason") or ""),
                         f"{series} {b}: expected a skip naming the missing sysfs size, got "
                         f"{c.get('status')}: {c.get('reason')}")
+        allocs = {c["params"]["allocator"]: c for c in rep["cases"]
+                  if c["workload"] == "mthp_alloc"}
+        for a, lib in (("glibc", "/libc.so"), ("jemalloc", "/libjemalloc.so")):
+            c = allocs.get(a, {})
+            if a == "jemalloc" and not has_jemalloc:
+                t.check(c.get("status") == "skipped", f"{series} {a}: {c.get('status')}")
+                continue
+            t.check(c.get("status") == "ok" and c["metrics"]["ops_per_s"]["samples"] and
+                    lib in c["extra"].get("malloc_from", ""),
+                    f"{series} mthp_alloc {a}: {c.get('status')}: {c.get('reason')} "
+                    f"{c.get('extra')}")
 
     # `env` in the guest under --accel auto: its stdout is ours, no report is
     # asked for, and the accelerator is KVM only if the guest came up under it
