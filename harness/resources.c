@@ -275,7 +275,6 @@ static int remove_object(json_t *o, int owner, json_t *log)
 	if (kind && !strcmp(kind, "dir")) {
 		const char *path = json_string_value(json_object_get(o, "path"));
 		const char *parent = json_string_value(json_object_get(o, "parent"));
-
 		int err = 0;
 
 		if (!path)
