@@ -324,7 +324,13 @@ static void summary(json_t *lines, const char *name, const struct points *p, con
 	if (m->have_ci) {
 		mmr_format_value(m->proj_lo, "ns", lo, sizeof(lo));
 		mmr_format_value(m->proj_hi, "ns", hi, sizeof(hi));
-		snprintf(ci, sizeof(ci), " (95%% CI %s .. %s)", lo, hi);
+		/* a time below zero reads as nonsense: say what it means (the JSON
+		 * keeps the interval as fitted) */
+		if (m->proj_lo < 0)
+			snprintf(ci, sizeof(ci), " (95%% CI 0 .. %s: the fit cannot exclude 0)",
+				 hi);
+		else
+			snprintf(ci, sizeof(ci), " (95%% CI %s .. %s)", lo, hi);
 	}
 	json_array_append_new(lines,
 			      json_sprintf("  projected to %d GiB x %d threads: %s%s, an "
