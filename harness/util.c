@@ -325,6 +325,34 @@ long long mmr_meminfo_kb(const char *key)
 	return kb_field("/proc/meminfo", key);
 }
 
+const char *mmr_fs_name(unsigned long magic, char *buf, size_t len)
+{
+	switch (magic) {
+	case 0xEF53:
+		return "ext4";
+	case 0x58465342:
+		return "xfs";
+	case 0x9123683E:
+		return "btrfs";
+	case 0x01021994:
+		return "tmpfs";
+	case 0x858458F6:
+		return "ramfs";
+	case 0x958458F6:
+		return "hugetlbfs";
+	case 0xF2F52010:
+		return "f2fs";
+	case 0xCA451A4E:
+		return "bcachefs";
+	case 0x794C7630:
+		return "overlayfs";
+	case 0x6969:
+		return "nfs";
+	}
+	snprintf(buf, len, "fs magic 0x%lx", magic);
+	return buf;
+}
+
 unsigned long long mmr_proc_start_time(pid_t pid)
 {
 	char path[64], buf[1024], *p;

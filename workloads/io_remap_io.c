@@ -20,29 +20,6 @@
 
 /* ---- the file ---- */
 
-static const char *fs_name(unsigned long type)
-{
-	switch (type) {
-	case 0xEF53:
-		return "ext4";
-	case 0x58465342:
-		return "xfs";
-	case 0x9123683E:
-		return "btrfs";
-	case 0x01021994:
-		return "tmpfs";
-	case 0xF2F52010:
-		return "f2fs";
-	case 0xCA451A4E:
-		return "bcachefs";
-	case 0x794C7630:
-		return "overlayfs";
-	case 0x6969:
-		return "nfs";
-	}
-	return NULL;
-}
-
 /* The file, with no name that could be left behind: a memfd for tmpfs, an
  * O_TMPFILE in dir; only without O_TMPFILE a named file, unlinked at once. */
 int io_remap_open_file(struct mmr_ctx *ctx, struct io_remap_state *s, const char *dir)
@@ -68,11 +45,8 @@ int io_remap_open_file(struct mmr_ctx *ctx, struct io_remap_state *s, const char
 	}
 	if (s->fd < 0)
 		return mmr_fail(ctx, "cannot create a file in %s: %s", dir, strerror(errno));
-	name = fstatfs(s->fd, &fs) ? NULL : fs_name((unsigned long)fs.f_type);
-	if (!name) {
-		snprintf(magic, sizeof(magic), "fs magic 0x%lx", (unsigned long)fs.f_type);
-		name = magic;
-	}
+	name = fstatfs(s->fd, &fs) ? "fs unknown"
+				   : mmr_fs_name((unsigned long)fs.f_type, magic, sizeof(magic));
 	snprintf(desc, sizeof(desc), "%s in %s (%s)", kind, dir, name);
 	mmr_extra_str(ctx, "file", desc);
 	return 0;

@@ -50,6 +50,9 @@ long long mmr_meminfo_kb(const char *key);
  * /proc/<pid>/stat), 0 if it does not exist: a recorded pid is only acted on
  * while it still names the same process. */
 unsigned long long mmr_proc_start_time(pid_t pid);
+/* The name of a filesystem from its statfs f_type ("ext4", "tmpfs"...), or
+ * "fs magic 0x..." in buf for one this table does not know. */
+const char *mmr_fs_name(unsigned long magic, char *buf, size_t len);
 
 char *mmr_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t mmr_levenshtein(const char *a, const char *b);
