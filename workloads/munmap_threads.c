@@ -12,9 +12,12 @@
  * the layout; then `threads` threads of this process (started once, pinned to
  * CPUs other than the main thread's) are released into their `mode` and the
  * main thread times `op`. Counters around the op give the IPIs and PMD splits
- * it caused. After the run, analyze() fits a cost model over every case of
- * the sweep (per GiB, and per GiB per thread on another CPU) and projects it
- * to the claim's 496 GiB x 128 threads, labelled as an extrapolation.
+ * it caused. Walkers (mode=walk) reach the region's pages through GUP-fast, a
+ * lockless walk of the page tables the op tears down: by vmsplice() into a
+ * pipe (read-only references), or by an O_DIRECT read() from a file into
+ * them (pin_user_pages_fast for writing, in the block layer's direct I/O). After the run, analyze()
+ * fits a cost model over every case of the sweep (per GiB, and per GiB per thread on another CPU)
+ * and projects it to the claim's 496 GiB x 128 threads, labelled as an extrapolation.
  */
 #include "mmrepro/crew.h"
 #include "mmrepro/workload.h"
@@ -22,27 +25,39 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 /* A member that does not answer a release or a park within this long is
  * reported by name (the harness's case timeout would only say "hang"). */
 #define CREW_DEADLINE_S 30
-/* Bytes one vmsplice() of a walker covers: 16 pages, a default pipe's capacity. */
-#define WALK_CHUNK (64 * 1024)
+/* Bytes one call of a walker covers: 16 pages, a default pipe's capacity;
+ * for O_DIRECT a multiple of any logical block size, at page-aligned
+ * addresses. The O_DIRECT walkers' file is this long. */
+#define WALK_CHUNK  (64 * 1024)
+#define TMPFS_MAGIC 0x01021994
 
 enum op { OP_MUNMAP, OP_PARTIAL, OP_HALVES, OP_DONTNEED };
 enum mode { MODE_SPIN, MODE_TOUCH, MODE_WALK, MODE_SLEEP };
+enum walker { WALKER_VMSPLICE, WALKER_ODIRECT };
 
 static const char *const ops[] = { "munmap", "munmap_partial", "munmap_pmd_halves", "dontneed",
 				   NULL };
 static const char *const modes[] = { "spin", "touch", "walk", "sleep", NULL };
+static const char *const walkers[] = { "vmsplice", "odirect", NULL };
+/* What a walker's call is, for messages. */
+static const char *const walker_calls[] = { "vmsplice()", "O_DIRECT read()" };
 
 struct munmap_threads_params {
 	uint64_t size;
@@ -51,15 +66,17 @@ struct munmap_threads_params {
 	int64_t threads;
 	const char *mode;
 	uint64_t buffer;
+	const char *walker;
+	const char *dir;
 };
 
 /* One per thread, on cache lines of its own: members never share a line.
- * Each one's vmsplice() calls are its crew units (mmr_crew_units()). */
+ * Each one's walker calls are its crew units (mmr_crew_units()). */
 struct member {
 	_Alignas(64) atomic_uint_least64_t efaults, errors;
 	atomic_int last_errno;
-	uint64_t off; /* walk: where its next vmsplice() starts in the region */
-	int pipe[2];  /* walk: vmsplice() target, drained to /dev/null */
+	uint64_t off; /* walk: where its next call starts in the region */
+	int pipe[2];  /* walker=vmsplice: its target, drained to /dev/null */
 	char *buf;    /* touch: the private buffer */
 };
 
@@ -68,11 +85,14 @@ struct munmap_threads_state {
 	struct mmr_region region;
 	enum op op;
 	enum mode mode;
+	enum walker walker;
 	unsigned nthreads;
 	struct member *members;
 	struct mmr_crew *crew;
 	bool released;
 	int devnull;
+	int odirect_fd;		     /* walker=odirect: the file, opened O_DIRECT */
+	char odirect_path[PATH_MAX]; /* its name while it exists, else "" */
 	bool have_tlb_row;
 	uint64_t buffer;
 	char *base; /* what walkers walk in this repetition */
@@ -101,11 +121,22 @@ static const struct mmr_param munmap_threads_params[] = {
 	{ "mode", MMR_T_ENUM, offsetof(struct munmap_threads_params, mode), "spin",
 	  .choices = modes,
 	  .help = "what the threads do: spin (a busy loop), touch (keep writing a private "
-		  "buffer), walk (keep vmsplice()ing pages of the region into a pipe: lockless "
-		  "GUP-fast page-table walks racing with op; EFAULT once the range is gone is "
-		  "counted), sleep (blocked, off the CPU: the control)" },
+		  "buffer), walk (keep reaching pages of the region through lockless GUP-fast "
+		  "page-table walks racing with op, the way walker says; EFAULT once the range "
+		  "is gone is counted), sleep (blocked, off the CPU: the control)" },
 	{ "buffer", MMR_T_SIZE, offsetof(struct munmap_threads_params, buffer), "64K", .min = "4K",
 	  .max = "1G", .help = "mode=touch: bytes of the private buffer each thread writes" },
+	{ "walker", MMR_T_ENUM, offsetof(struct munmap_threads_params, walker), "vmsplice",
+	  .choices = walkers,
+	  .help = "mode=walk: how each thread walks 64K of the region at a time: vmsplice "
+		  "(vmsplice() of its pages into a pipe: read-only references), odirect (an "
+		  "O_DIRECT read() from a file into them: pin_user_pages_fast for writing, "
+		  "through the block layer's direct I/O; the file is made in dir and removed "
+		  "after the case)" },
+	{ "dir", MMR_T_STRING, offsetof(struct munmap_threads_params, dir), "",
+	  .help = "walker=odirect: directory for the file, on a filesystem that does O_DIRECT "
+		  "through the block layer (tmpfs only copies); empty: the first of $TMPDIR, "
+		  "/var/tmp, /tmp that does, else the case is skipped" },
 	{ NULL },
 };
 
@@ -123,7 +154,8 @@ static const struct mmr_metric munmap_threads_metrics[] = {
 	{ "thp_deferred_split_page", "count", MMR_INFO_ONLY,
 	  "partly unmapped THPs queued for a later split during op (vmstat)" },
 	{ "walker_calls", "count", MMR_INFO_ONLY,
-	  "mode=walk: vmsplice() calls of all threads during op" },
+	  "mode=walk: walker calls of all threads during op (vmsplice() or O_DIRECT read(), "
+	  "as walker says)" },
 	{ "walker_efaults", "count", MMR_INFO_ONLY,
 	  "mode=walk: of those, calls that found the range gone (EFAULT)" },
 	{ NULL },
@@ -147,17 +179,47 @@ static uint64_t vmas_needed(const struct munmap_threads_params *p)
 	return p->size / mmr_pmd_size() + 3 * (uint64_t)p->threads + 1024;
 }
 
+/* walker=odirect with a dir named: it must be one, on a filesystem whose
+ * O_DIRECT pins pages. Whether it reads with O_DIRECT at all, setup() tries. */
+static int plan_odirect_dir(struct mmr_plan *plan, const struct munmap_threads_params *p)
+{
+	struct statfs fs;
+	struct stat st;
+
+	if (!p->dir[0])
+		return 0;
+	if (stat(p->dir, &st))
+		return mmr_plan_invalid(plan, "dir \"%s\": %s", p->dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return mmr_plan_invalid(plan, "dir \"%s\": not a directory", p->dir);
+	if (statfs(p->dir, &fs) == 0 && fs.f_type == TMPFS_MAGIC)
+		return mmr_plan_skip(
+			plan,
+			"walker=odirect: dir \"%s\" is on tmpfs, which serves O_DIRECT "
+			"by copying through its page cache: no page of the region "
+			"would be pinned",
+			p->dir);
+	return 0;
+}
+
 static int plan_limits(struct mmr_plan *plan, const struct munmap_threads_params *p)
 {
 	uint64_t map_count = 0;
 	struct rlimit nofile;
 	char val[32];
 
-	if (!strcmp(p->mode, "walk") && getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
-	    nofile.rlim_max != RLIM_INFINITY && 2 * (uint64_t)p->threads + 64 > nofile.rlim_max)
+	if (!strcmp(p->mode, "walk") && !strcmp(p->walker, "odirect") && p->threads) {
+		int ret = plan_odirect_dir(plan, p);
+
+		if (ret)
+			return ret;
+	}
+	if (!strcmp(p->mode, "walk") && !strcmp(p->walker, "vmsplice") &&
+	    getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_max != RLIM_INFINITY &&
+	    2 * (uint64_t)p->threads + 64 > nofile.rlim_max)
 		return mmr_plan_skip(plan,
-				     "mode=walk with %lld threads needs %llu file descriptors "
-				     "(a pipe each); RLIMIT_NOFILE allows %llu",
+				     "walker=vmsplice with %lld threads needs %llu file "
+				     "descriptors (a pipe each); RLIMIT_NOFILE allows %llu",
 				     (long long)p->threads, 2 * (unsigned long long)p->threads + 64,
 				     (unsigned long long)nofile.rlim_max);
 	if (strcmp(p->op, "munmap_pmd_halves"))
@@ -223,28 +285,54 @@ static void drain(struct munmap_threads_state *s, struct member *m, size_t n)
 	}
 }
 
+/* A walker's call returned n (errno err): EFAULT (the range is gone) is
+ * counted apart from other failures, and nothing (n == 0) is a failure too;
+ * then on to the next THP, at another offset inside it. */
+static void walk_done(struct munmap_threads_state *s, struct member *m, ssize_t n, int err)
+{
+	uint64_t span = s->len - WALK_CHUNK + 1;
+
+	if (n < 0 && err == EFAULT) {
+		atomic_fetch_add_explicit(&m->efaults, 1, memory_order_relaxed);
+	} else if (n <= 0) {
+		atomic_store_explicit(&m->last_errno, n < 0 ? err : ENODATA, memory_order_relaxed);
+		atomic_fetch_add_explicit(&m->errors, 1, memory_order_relaxed);
+	}
+	m->off = (m->off + mmr_pmd_size() + WALK_CHUNK) % span;
+	m->off -= m->off % mmr_page_size();
+}
+
 /* One vmsplice(): references on the pages through GUP-fast, a lockless
  * walk of the page tables that munmap or MADV_DONTNEED tears down under it. */
-static int walk_unit(struct mmr_crew *crew, unsigned i, void *arg)
+static int vmsplice_unit(struct mmr_crew *crew, unsigned i, void *arg)
 {
 	struct munmap_threads_state *s = arg;
 	struct member *m = &s->members[i];
-	uint64_t pmd = mmr_pmd_size(), span = s->len - WALK_CHUNK + 1;
 	struct iovec iov = { s->base + m->off, WALK_CHUNK };
 	ssize_t n = vmsplice(m->pipe[1], &iov, 1, SPLICE_F_NONBLOCK);
+	int err = errno;
 
 	(void)crew;
-	if (n > 0) {
+	if (n > 0)
 		drain(s, m, (size_t)n);
-	} else if (n < 0 && errno == EFAULT) {
-		atomic_fetch_add_explicit(&m->efaults, 1, memory_order_relaxed);
-	} else {
-		atomic_store_explicit(&m->last_errno, errno, memory_order_relaxed);
-		atomic_fetch_add_explicit(&m->errors, 1, memory_order_relaxed);
-	}
-	/* the next THP, at another offset inside it */
-	m->off = (m->off + pmd + WALK_CHUNK) % span;
-	m->off -= m->off % mmr_page_size();
+	walk_done(s, m, n, err);
+	return 0;
+}
+
+/*
+ * One O_DIRECT read() of the file into the region: the block layer pins the
+ * pages for writing with pin_user_pages_fast(), the same lockless walk, and
+ * the device writes them. A read that pinned its pages before the op took
+ * them away completes into the pinned pages, never into a later mapping.
+ */
+static int odirect_unit(struct mmr_crew *crew, unsigned i, void *arg)
+{
+	struct munmap_threads_state *s = arg;
+	struct member *m = &s->members[i];
+	ssize_t n = pread(s->odirect_fd, s->base + m->off, WALK_CHUNK, 0);
+
+	(void)crew;
+	walk_done(s, m, n, errno);
 	return 0;
 }
 
@@ -278,13 +366,159 @@ static int sleep_unit(struct mmr_crew *crew, unsigned i, void *arg)
 static const mmr_crew_unit mode_units[] = {
 	[MODE_SPIN] = spin_unit,
 	[MODE_TOUCH] = touch_unit,
-	[MODE_WALK] = walk_unit,
+	[MODE_WALK] = vmsplice_unit, /* walker=odirect: odirect_unit */
 	[MODE_SLEEP] = sleep_unit,
 };
 
+/* ---- walker=odirect: the file ---- */
+
+/* Unlink the file, then drop its record (kept while it may still exist). */
+static void odirect_remove(struct munmap_threads_state *s)
+{
+	if (!s->odirect_path[0])
+		return;
+	if (unlink(s->odirect_path) == 0 || errno == ENOENT)
+		mmr_resource_file_drop(s->odirect_path);
+	s->odirect_path[0] = '\0';
+}
+
+/* Fill the new file and write it back: an O_DIRECT read of a hole or of
+ * delayed allocation fills the buffer without pinning anything. */
+static int odirect_fill(const char *path, const char *dir, char *buf, char *why, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	memset(buf, 0xa5, WALK_CHUNK);
+	if (fd < 0 || pwrite(fd, buf, WALK_CHUNK, 0) != WALK_CHUNK || fdatasync(fd)) {
+		snprintf(why, len, "writing a file in %s: %s", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Open the file O_DIRECT and read it once into page-aligned memory. */
+static int odirect_probe(struct munmap_threads_state *s, const char *dir, const char *fs, char *buf,
+			 char *why, size_t len)
+{
+	int fd = open(s->odirect_path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		snprintf(why, len, "%s (%s) does not open files with O_DIRECT: %s", dir, fs,
+			 strerror(errno));
+		return 1;
+	}
+	memset(buf, 0, WALK_CHUNK);
+	n = pread(fd, buf, WALK_CHUNK, 0);
+	if (n != WALK_CHUNK || (unsigned char)buf[WALK_CHUNK - 1] != 0xa5) {
+		snprintf(why, len,
+			 "an O_DIRECT read of %d bytes into page-aligned memory on %s (%s): %s",
+			 WALK_CHUNK, dir, fs,
+			 n < 0		   ? strerror(errno)
+			 : n != WALK_CHUNK ? "a short read"
+					   : "wrong data");
+		close(fd);
+		return 1;
+	}
+	s->odirect_fd = fd;
+	return 0;
+}
+
+/*
+ * The walkers' file in dir: recorded before it exists, so that it is removed
+ * even when mmrepro is killed; filled; read once with O_DIRECT. 0: ready in
+ * s->odirect_fd; 1: dir cannot serve (why says why); < 0: an error.
+ */
+static int odirect_try(struct mmr_ctx *ctx, struct munmap_threads_state *s, const char *dir,
+		       char *why, size_t len)
+{
+	char magic[32], *buf;
+	const char *fs;
+	struct statfs sfs;
+	uint32_t rnd;
+	int fd, ret;
+
+	if (statfs(dir, &sfs)) {
+		snprintf(why, len, "%s: %s", dir, strerror(errno));
+		return 1;
+	}
+	fs = mmr_fs_name((unsigned long)sfs.f_type, magic, sizeof(magic));
+	if (sfs.f_type == TMPFS_MAGIC) {
+		snprintf(why, len, "%s is on tmpfs, which serves O_DIRECT by copying", dir);
+		return 1;
+	}
+	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		rnd = (uint32_t)mmr_now_ns();
+	snprintf(s->odirect_path, sizeof(s->odirect_path), "%s/mmrepro-munmap_threads-%d-%08x", dir,
+		 (int)getpid(), rnd);
+	ret = mmr_resource_file_add(s->odirect_path);
+	if (ret) {
+		s->odirect_path[0] = '\0';
+		return mmr_fail(ctx, "recording the walkers' file in %s: %s", dir, strerror(-ret));
+	}
+	fd = open(s->odirect_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(why, len, "cannot create a file in %s: %s", dir, strerror(errno));
+		mmr_resource_file_drop(s->odirect_path); /* not ours, if it exists */
+		s->odirect_path[0] = '\0';
+		return 1;
+	}
+	close(fd);
+	buf = mmap(NULL, WALK_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED) {
+		odirect_remove(s);
+		return -ENOMEM;
+	}
+	ret = odirect_fill(s->odirect_path, dir, buf, why, len);
+	if (!ret)
+		ret = odirect_probe(s, dir, fs, buf, why, len);
+	munmap(buf, WALK_CHUNK);
+	if (ret) {
+		odirect_remove(s);
+		return ret;
+	}
+	mmr_extra_str(ctx, "odirect_dir", dir);
+	mmr_extra_str(ctx, "odirect_fs", fs);
+	return 0;
+}
+
+/* The directory named by dir, or the first of $TMPDIR, /var/tmp, /tmp that
+ * reads with O_DIRECT into pinned pages; else the case is skipped. */
+static int odirect_open(struct mmr_ctx *ctx, struct munmap_threads_state *s, const char *dir)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *cand[3] = { dir[0]		? dir
+				: tmp && tmp[0] ? tmp
+						: "/var/tmp",
+				"/var/tmp", "/tmp" };
+	char why[512], whys[1600] = "";
+	int ret = 1;
+
+	for (size_t i = 0; i < (dir[0] ? 1 : 3) && ret > 0; i++) {
+		if (i && !strcmp(cand[i], cand[0]))
+			continue; /* $TMPDIR was one of them */
+		ret = odirect_try(ctx, s, cand[i], why, sizeof(why));
+		if (ret > 0)
+			snprintf(whys + strlen(whys), sizeof(whys) - strlen(whys), "%s%s",
+				 whys[0] ? "; " : "", why);
+	}
+	if (ret <= 0)
+		return ret;
+	if (dir[0])
+		return mmr_skip(ctx, "walker=odirect: %s", whys);
+	return mmr_skip(ctx,
+			"walker=odirect: no directory of $TMPDIR, /var/tmp, /tmp reads with "
+			"O_DIRECT into pinned pages (%s); name one with dir",
+			whys);
+}
+
 /* ---- the case ---- */
 
-static int setup_members(struct mmr_ctx *ctx, struct munmap_threads_state *s)
+static int setup_members(struct mmr_ctx *ctx, const struct munmap_threads_params *p,
+			 struct munmap_threads_state *s)
 {
 	struct rlimit nofile;
 
@@ -293,6 +527,16 @@ static int setup_members(struct mmr_ctx *ctx, struct munmap_threads_state *s)
 	memset(s->members, 0, s->nthreads * sizeof(*s->members));
 	for (unsigned i = 0; i < s->nthreads; i++)
 		s->members[i].pipe[0] = s->members[i].pipe[1] = -1;
+	if (s->mode == MODE_WALK && s->walker == WALKER_ODIRECT) {
+		/*
+		 * An O_DIRECT walker writes into whatever is mapped at its address
+		 * by the time it pins it. Between the op and parking the walkers the
+		 * main thread must map nothing new into the region's range: take
+		 * its allocations (counters, messages) from the heap, never mmap.
+		 */
+		mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+		return odirect_open(ctx, s, p->dir);
+	}
 	if (s->mode == MODE_WALK) {
 		/* a pipe per walker: raise the soft limit up to the hard one, in
 		 * this process only (plan() checked the hard limit) */
@@ -308,7 +552,8 @@ static int setup_members(struct mmr_ctx *ctx, struct munmap_threads_state *s)
 	for (unsigned i = 0; i < s->nthreads; i++) {
 		struct member *m = &s->members[i];
 
-		if (s->mode == MODE_WALK && pipe2(m->pipe, O_NONBLOCK | O_CLOEXEC))
+		if (s->mode == MODE_WALK && s->walker == WALKER_VMSPLICE &&
+		    pipe2(m->pipe, O_NONBLOCK | O_CLOEXEC))
 			return mmr_fail(ctx, "pipe for walker %u: %s", i, strerror(errno));
 		if (s->mode == MODE_TOUCH) {
 			m->buf = mmap(NULL, s->buffer, PROT_READ | PROT_WRITE,
@@ -339,11 +584,12 @@ static int munmap_threads_setup(struct mmr_ctx *ctx)
 	struct mmr_crew_group group;
 	int ret;
 
-	s->devnull = -1;
+	s->devnull = s->odirect_fd = -1;
 	if (mmr_backing_parse(p->backing, &s->backing))
 		return mmr_invalid(ctx, "unknown backing %s", p->backing);
 	s->op = (enum op)index_of(ops, p->op);
 	s->mode = (enum mode)index_of(modes, p->mode);
+	s->walker = (enum walker)index_of(walkers, p->walker);
 	s->nthreads = (unsigned)p->threads;
 	s->buffer = p->buffer;
 	s->have_tlb_row = interrupts_have_tlb_row();
@@ -351,15 +597,19 @@ static int munmap_threads_setup(struct mmr_ctx *ctx)
 		mmr_log(ctx, "/proc/interrupts has no TLB-shootdown row on this architecture: "
 			     "tlb_ipis is not recorded");
 	mmr_extra_u64(ctx, "threads", s->nthreads);
+	if (s->mode == MODE_WALK)
+		mmr_extra_str(ctx, "walker", walkers[s->walker]);
 	if (!s->nthreads) {
 		mmr_extra_u64(ctx, "other_cpus", 0);
 		return 0;
 	}
-	ret = setup_members(ctx, s);
+	ret = setup_members(ctx, p, s);
 	if (ret)
 		return ret;
 	/* named after their mode (walk-0...), off the CPU that times op */
 	group = (struct mmr_crew_group){ p->mode, s->nthreads, mode_units[s->mode], s };
+	if (s->mode == MODE_WALK && s->walker == WALKER_ODIRECT)
+		group.unit = odirect_unit;
 	ret = mmr_crew_start(ctx, &group, 1, MMR_CREW_BESIDE_MAIN, CREW_DEADLINE_S, &s->crew);
 	if (ret == -ENOMEM && !s->crew)
 		return -ENOMEM;
@@ -529,6 +779,7 @@ static void munmap_threads_teardown(struct mmr_ctx *ctx)
 		mmr_extra_u64(ctx, "walker_calls_total", calls);
 		mmr_extra_u64(ctx, "walker_efaults_total", efaults);
 	}
+	odirect_remove(s); /* its descriptor stays open while a walker may use it */
 	if (s->crew && mmr_crew_finish(s->crew)) {
 		mmr_fail(ctx, "%s", mmr_crew_error(s->crew));
 		return; /* that thread may still use the members: leave them */
@@ -549,12 +800,13 @@ static void munmap_threads_teardown(struct mmr_ctx *ctx)
 			munmap(m->buf, s->buffer);
 	}
 	if (errors)
-		mmr_log(ctx,
-			"walkers: %llu vmsplice() calls failed other than with EFAULT (last: %s)",
-			(unsigned long long)errors, strerror(last));
+		mmr_log(ctx, "walkers: %llu %s calls failed other than with EFAULT (last: %s)",
+			(unsigned long long)errors, walker_calls[s->walker], strerror(last));
 	free(s->members);
 	if (s->devnull >= 0)
 		close(s->devnull);
+	if (s->odirect_fd >= 0)
+		close(s->odirect_fd);
 }
 
 const struct mmr_workload munmap_threads_workload = {
