@@ -7,9 +7,10 @@
  *
  * other_cpus counts the CPUs other than the timing thread's that run threads
  * of the process: that is what a shootdown has to reach (a second thread on
- * the same CPU adds no target). One fit per (backing, op, mode), on the median
- * op_ns of each ok case, with the threads=0 cases of (backing, op) as the
- * baseline (those of the same mode when the config has them).
+ * the same CPU adds no target). One fit per (backing, op, mode), and for
+ * mode=walk per walker too, on the median op_ns of each ok case, with the
+ * threads=0 cases of (backing, op) as the baseline (those of the same mode
+ * and walker when the config has them).
  * The sleep mode's per-thread term is the control: idle threads should cost
  * nothing.
  */
@@ -80,9 +81,29 @@ static bool has_threads(json_t *c)
 	return json_integer_value(json_object_get(json_object_get(c, "params"), "threads")) != 0;
 }
 
+/* mode=walk: how the threads walk (a report from before walker existed
+ * walked by vmsplice); NULL for the other modes. */
+static const char *walker_of(json_t *c)
+{
+	const char *w = param_str(c, "walker");
+
+	if (strcmp(param_str(c, "mode"), "walk"))
+		return NULL;
+	return w[0] ? w : "vmsplice";
+}
+
+/* Does case c run the group's mode (and walker)? */
+static bool same_mode(json_t *c, json_t *group)
+{
+	const char *gw = json_string_value(json_object_get(group, "walker")), *w = walker_of(c);
+
+	return !strcmp(param_str(c, "mode"), json_string_value(json_object_get(group, "mode"))) &&
+	       (!gw || (w && !strcmp(w, gw)));
+}
+
 /*
  * The group's own cases, and its baseline: the threads=0 cases of the same
- * backing and op with the same mode when there are some (measured beside the
+ * backing and op with the same mode (and walker) when there are some (measured beside the
  * threaded ones when threads is the innermost matrix axis, so drift of the
  * machine does not pass for a per-thread cost), else every threads=0 case of
  * that backing and op (with no threads, the mode makes no difference).
@@ -91,21 +112,19 @@ static void collect(json_t *cases, json_t *group, struct points *p)
 {
 	const char *backing = json_string_value(json_object_get(group, "backing"));
 	const char *op = json_string_value(json_object_get(group, "op"));
-	const char *mode = json_string_value(json_object_get(group, "mode"));
 	bool own_baseline = false;
 	json_t *c;
 	size_t i;
 
 	json_array_foreach (cases, i, c)
-		own_baseline =
-			own_baseline ||
-			(!has_threads(c) && !strcmp(param_str(c, "backing"), backing) &&
-			 !strcmp(param_str(c, "op"), op) && !strcmp(param_str(c, "mode"), mode));
+		own_baseline = own_baseline ||
+			       (!has_threads(c) && !strcmp(param_str(c, "backing"), backing) &&
+				!strcmp(param_str(c, "op"), op) && same_mode(c, group));
 	p->n = 0;
 	json_array_foreach (cases, i, c) {
 		if (strcmp(param_str(c, "backing"), backing) || strcmp(param_str(c, "op"), op))
 			continue;
-		if (strcmp(param_str(c, "mode"), mode) && (has_threads(c) || own_baseline))
+		if (!same_mode(c, group) && (has_threads(c) || own_baseline))
 			continue;
 		add_point(p, c);
 	}
@@ -338,7 +357,8 @@ static void summary(json_t *lines, const char *name, const struct points *p, con
 					   C4_GIB, C4_THREADS, v, ci));
 }
 
-/* A group per (backing, op, mode) that has a case with threads, in case order. */
+/* A group per (backing, op, mode[, walker]) that has a case with threads, in
+ * case order. */
 static json_t *groups_of(json_t *cases)
 {
 	json_t *groups = json_array(), *c, *g;
@@ -353,6 +373,8 @@ static json_t *groups_of(json_t *cases)
 			continue;
 		key = json_pack("{s:s,s:s,s:s}", "backing", param_str(c, "backing"), "op",
 				param_str(c, "op"), "mode", param_str(c, "mode"));
+		if (key && walker_of(c))
+			json_object_set_new(key, "walker", json_string(walker_of(c)));
 		json_array_foreach (groups, k, g)
 			seen = seen || json_equal(g, key);
 		if (seen)
@@ -379,13 +401,15 @@ json_t *munmap_threads_analyze(json_t *cases)
 	if (!p.id || !p.gib || !p.other || !p.ns || !p.threads)
 		goto done;
 	json_array_foreach (groups, i, g) {
-		char name[128];
+		const char *walker = json_string_value(json_object_get(g, "walker"));
+		char name[160];
 		struct model m;
 
-		snprintf(name, sizeof(name), "%s %s %s",
+		snprintf(name, sizeof(name), "%s %s %s%s%s",
 			 json_string_value(json_object_get(g, "backing")),
 			 json_string_value(json_object_get(g, "op")),
-			 json_string_value(json_object_get(g, "mode")));
+			 json_string_value(json_object_get(g, "mode")), walker ? "/" : "",
+			 walker ? walker : "");
 		collect(cases, g, &p);
 		fit_model(&p, &m);
 		json_array_append_new(fits, fit_json(g, &p, &m));
@@ -398,8 +422,8 @@ json_t *munmap_threads_analyze(json_t *cases)
 	out = json_pack(
 		"{s:s,s:s,s:{s:I,s:i,s:s},s:O,s:O}", "model", MODEL_TEXT, "method",
 		"ordinary least squares (Householder QR) on the median op_ns of each ok case; "
-		"the baseline of a mode is its own threads=0 cases, or every threads=0 case of the "
-		"backing and op when it has none",
+		"the baseline of a mode (and walker) is its own threads=0 cases, or every threads=0 "
+		"case of the backing and op when it has none",
 		"projection_target", "bytes", (json_int_t)C4_GIB * (1 << 30), "threads", C4_THREADS,
 		"source",
 		"CLAIMS C4: munmap() of 496 GB of THP in a QEMU guest with 128 CPUs took 275 s on "

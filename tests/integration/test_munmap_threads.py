@@ -94,9 +94,15 @@ def check_case(c, cpus, tlb_row):
         t.check(any(k.startswith("TLB.cpu") for k in irq), f"{what}: no per-CPU TLB rows {irq}")
 
 
+def same_mode(c, f):
+    """Case c runs the fit's mode, and for mode=walk its walker."""
+    p = c["params"]
+    return p["mode"] == f["mode"] and ("walker" not in f or p.get("walker") == f["walker"])
+
+
 def check_analysis(rep):
     """The report's fits are the least-squares fits of their own points, and
-    those points are the cases' medians."""
+    those points are the cases' medians; mode=walk is fitted per walker."""
     import numpy as np
     an = rep["analysis"].get("munmap_threads")
     if not t.check(an is not None, "no analysis.munmap_threads"):
@@ -108,13 +114,13 @@ def check_analysis(rep):
     for f in an["fits"]:
         forms.add(f["form"])
         pts = f["points"]
-        own_baseline = any(c["params"]["threads"] == 0 and c["params"]["mode"] == f["mode"]
+        t.check(("walker" in f) == (f["mode"] == "walk"), f"walker of a {f['mode']} fit: {f}")
+        own_baseline = any(c["params"]["threads"] == 0 and same_mode(c, f)
                            and c["params"]["backing"] == f["backing"]
                            and c["params"]["op"] == f["op"] for c in rep["cases"])
         want = {c["id"] for c in rep["cases"] if c["status"] == "ok"
                 and c["params"]["backing"] == f["backing"] and c["params"]["op"] == f["op"]
-                and (c["params"]["mode"] == f["mode"]
-                     or (c["params"]["threads"] == 0 and not own_baseline))}
+                and (same_mode(c, f) or (c["params"]["threads"] == 0 and not own_baseline))}
         t.check({pt["case"] for pt in pts} == want,
                 f"{f['backing']} {f['op']} {f['mode']}: points {sorted(pt['case'] for pt in pts)}"
                 f", expected {sorted(want)}")
