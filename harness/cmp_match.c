@@ -3,9 +3,13 @@
  * Matching cases across reports: by workload and parameters (the k-th
  * occurrence with the k-th). Cases of one workload left over on both sides in
  * equal numbers are paired in order as a parameter mismatch: an error unless
- * --force, because a different parameter is a different experiment.
+ * --force, because a different parameter is a different experiment. A
+ * parameter a report lacks (it was written before the parameter existed)
+ * counts as its default, which keeps what ran before.
  */
 #include "mmrepro/compare.h"
+#include "mmrepro/params.h"
+#include "mmrepro/registry.h"
 #include "mmrepro/util.h"
 
 #include <stdlib.h>
@@ -190,10 +194,42 @@ static void case_notes(struct mmr_comparison *c, struct mmr_cmp_case *k)
 	}
 }
 
+/* Give a case the parameters of its workload it lacks, at their defaults
+ * (unscaled: a parameter added later is not one of a config's sizes). */
+static void fill_defaults(json_t *cj)
+{
+	const struct mmr_workload *w = wl(cj) ? mmr_workload_find(wl(cj)) : NULL;
+	json_t *params = json_object_get(cj, "params");
+	void *scratch;
+
+	if (!w || !json_is_object(params))
+		return;
+	scratch = calloc(1, w->params_size ? w->params_size : 1);
+	if (!scratch)
+		return;
+	for (const struct mmr_param *p = w->params; p->name; p++) {
+		json_t *def, *canon = NULL;
+		char err[256];
+
+		if (json_object_get(params, p->name))
+			continue;
+		def = json_string(p->def);
+		if (def && !mmr_param_parse(p, def, scratch, &canon, err, sizeof(err)) && canon)
+			json_object_set_new(params, p->name, canon);
+		json_decref(def);
+	}
+	mmr_params_free(w->params, scratch);
+	free(scratch);
+}
+
 int mmr_cmp_match(struct mmr_comparison *c)
 {
 	size_t i, common = 0;
 	json_t *cj;
+
+	for (size_t r = 0; r < c->nreports; r++)
+		json_array_foreach (json_object_get(c->reports[r].doc, "cases"), i, cj)
+			fill_defaults(cj);
 
 	json_array_foreach (json_object_get(c->reports[0].doc, "cases"), i, cj)
 		if (!add_case(c, 0, cj))

@@ -4,7 +4,8 @@ stderr and its own exit code, never a crash.
 
 Empty, truncated, not-JSON, schema-invalid and other-schema_version reports;
 missing files; bad options; reports that are not comparable (parameters,
-accelerator, nothing in common). Then a fuzz pass: 500 seeded mutations of
+accelerator, nothing in common), and a report from before a parameter
+existed, which compares as its default. Then a fuzz pass: 500 seeded mutations of
 a valid report (cut at any byte, bytes flipped, keys deleted, values replaced
 by other types, huge and odd numbers) must each end with exit 0, 6, 7, 8 or
 9 and, on 8 or 9, exactly one line on stderr that names the file. The ASan
@@ -97,6 +98,18 @@ with t.tmpdir() as d:
     doc = synth.validate_compare(json.loads(r.stdout))
     t.check(doc["comparable"] and any("params.backing" in n for n in doc["cases"][0]["notes"]),
             doc["cases"][0]["notes"])
+    # a report from before a parameter existed lacks it: it ran the default
+    # (pinned=0 for fork_anon), so it matches a report that has it at the
+    # default, and differs from one at another value
+    newer = copy.deepcopy(base1)
+    newer["cases"][0]["params"]["pinned"] = 0.0  # as mmrepro writes it
+    n0 = synth.write(newer, os.path.join(d, "newer.json"))
+    r = t.run(["compare", a, n0, "-f", "json"], check_rc=0)
+    t.check(not any("params." in n for c in json.loads(r.stdout)["cases"] for n in c["notes"]),
+            f"an absent parameter is its default: {r.stdout[:600]}")
+    newer["cases"][0]["params"]["pinned"] = 0.5
+    r = t.run(["compare", a, synth.write(newer, os.path.join(d, "pinned.json"))], check_rc=7)
+    t.check("params.pinned" in r.stderr and "(absent)" not in r.stderr, r.stderr)
     tcg = copy.deepcopy(base1)
     tcg["fingerprint"]["virtualization"]["accelerator"] = "tcg"
     c = synth.write(tcg, os.path.join(d, "tcg.json"))
