@@ -8,9 +8,14 @@ CPU too; threads ran where the placement says (never on the timing thread's
 CPU when there is another) and were all joined; walkers made calls and met
 EFAULT once the range was gone; cases the machine cannot run are skipped or
 invalid with the reason; the cost model in the report is the least-squares
-fit of its own points (checked against numpy); every knob is back.
+fit of its own points (checked against numpy); every knob is back. The
+O_DIRECT walker (walker=odirect) at tiny sizes too, in a directory named by
+dir and in the default one: it walks, its file is gone after the case, and
+where no filesystem takes O_DIRECT into pinned pages the case is skipped
+saying so.
 """
 # ctest-timeout: 1200
+import glob
 import os
 import sys
 
@@ -34,6 +39,17 @@ def has_tlb_row():
 
 def anon_mthp(kb):
     return os.path.exists(f"/sys/kernel/mm/transparent_hugepage/hugepages-{kb}kB/enabled")
+
+
+def fs_type(path):
+    """The type of the filesystem path is on, from /proc/mounts."""
+    best, typ = "", ""
+    with open("/proc/mounts") as f:
+        for line in f:
+            mnt, kind = line.split()[1:3]
+            if (path.rstrip("/") + "/").startswith(mnt.rstrip("/") + "/") and len(mnt) >= len(best):
+                best, typ = mnt, kind
+    return typ
 
 
 def expected_splits(backing, op):
@@ -216,4 +232,67 @@ with t.machine_lock(), t.tmpdir() as d:
             f"halves of a size that is not whole PMDs: {c1['status']} {c1['reason']}")
     t.check(not c0["metrics"] and not c1["metrics"], "refused cases have no timings")
     t.check_knobs_equal(before, "after the refused cases")
+
+    # walker=odirect: O_DIRECT reads from a file into the region, in a dir
+    # named by the config and in the default one; the file goes with the case
+    own = os.path.join(d, "odirect")
+    os.makedirs(own)
+    default_dirs = [x for x in (os.environ.get("TMPDIR"), "/var/tmp", "/tmp") if x]
+
+    def odirect_files():
+        return sorted(f for x in [own] + default_dirs
+                      for f in glob.glob(os.path.join(x, "mmrepro-munmap_threads-*")))
+
+    files_before, left_before = odirect_files(), t.leftovers()
+    cfg = t.write_config({"cases": [
+        {"workload": "munmap_threads",
+         "params": {"size": "8M", "mode": "walk", "walker": "odirect", "threads": 1,
+                    "dir": own},
+         "matrix": {"backing": ["thp-pmd", "4k"], "op": ["munmap", "dontneed"]},
+         "repetitions": REPS, "warmup": WARMUP},
+        {"workload": "munmap_threads",
+         "params": {"size": "8M", "mode": "walk", "walker": "odirect", "threads": 1,
+                    "op": "munmap_pmd_halves"},
+         "repetitions": REPS, "warmup": WARMUP}]}, d)
+    out = os.path.join(d, "odirect.json")
+    t.run(["run", cfg, "-o", out, "-q"], check_rc=0)
+    rep = t.validate(out)
+    for c in rep["cases"]:
+        ex = c["extra"]
+        if c["status"] == "skipped":
+            # a machine whose filesystems cannot: the reason, not a failure
+            t.check((c["reason"] or "").startswith("walker=odirect: "),
+                    f"{c['id']}: skipped: {c['reason']}")
+            print(f"SKIP (odirect): {c['id']}: {c['reason']}")
+            continue
+        check_case(c, cpus, tlb_row)
+        t.check(ex.get("walker") == "odirect" and ex.get("odirect_fs")
+                and ex.get("odirect_fs") != "tmpfs", f"{c['id']}: extra {ex}")
+        t.check(ex.get("odirect_dir") == c["params"]["dir"] or
+                (not c["params"]["dir"] and ex.get("odirect_dir") in default_dirs),
+                f"{c['id']}: the file was made in {ex.get('odirect_dir')}")
+        t.check(not any("failed other than with EFAULT" in line for line in c["log"]),
+                f"{c['id']}: {c['log']}")
+        # the case removed its file itself: mmrepro had nothing left to remove
+        t.check(not any("left by pid" in line for line in c["log"]), f"{c['id']}: {c['log']}")
+    if any(c["status"] == "ok" and c["params"]["op"] == "munmap" for c in rep["cases"]):
+        t.check(sum(c["extra"].get("walker_efaults_total", 0) for c in rep["cases"]
+                    if c["params"]["op"] == "munmap") > 0,
+                "O_DIRECT walkers never met EFAULT after a munmap took their range away")
+    t.check(not os.listdir(own), f"the walkers' file outlived its case: {os.listdir(own)}")
+    t.check(odirect_files() == files_before, f"files left: {odirect_files()}")
+    t.check_no_leftovers(left_before, "after the odirect cases")
+    fits = [f for f in rep["analysis"]["munmap_threads"]["fits"] if f["mode"] == "walk"]
+    t.check(all(f.get("walker") == "odirect" for f in fits), f"walk fits {fits}")
+
+    # dir on tmpfs is refused with the reason (its O_DIRECT copies, pins nothing)
+    if fs_type("/dev/shm") == "tmpfs":
+        out = os.path.join(d, "tmpfs.json")
+        t.run(["run", "munmap_threads", "--set", "size=8M", "--set", "mode=walk",
+               "--set", "walker=odirect", "--set", "dir=/dev/shm", "--set", "repetitions=1",
+               "-o", out, "-q"], check_rc=0)
+        c = t.validate(out)["cases"][0]
+        t.check(c["status"] == "skipped" and "tmpfs" in c["reason"] and "O_DIRECT" in c["reason"],
+                f"dir on tmpfs: {c['status']}: {c['reason']}")
+    t.check_knobs_equal(before, "after the odirect cases")
 t.done("test_munmap_threads")
