@@ -324,15 +324,19 @@ static int vmsplice_unit(struct mmr_crew *crew, unsigned i, void *arg)
  * pages for writing with pin_user_pages_fast(), the same lockless walk, and
  * the device writes them. A read that pinned its pages before the op took
  * them away completes into the pinned pages, never into a later mapping.
+ * Unlike vmsplice() it writes, so once it has found the range gone it stops:
+ * a later read could land in whatever gets mapped at that address next.
  */
 static int odirect_unit(struct mmr_crew *crew, unsigned i, void *arg)
 {
 	struct munmap_threads_state *s = arg;
 	struct member *m = &s->members[i];
 	ssize_t n = pread(s->odirect_fd, s->base + m->off, WALK_CHUNK, 0);
+	int err = errno;
 
-	(void)crew;
-	walk_done(s, m, n, errno);
+	walk_done(s, m, n, err);
+	if (n < 0 && err == EFAULT)
+		mmr_crew_wait_stop(crew);
 	return 0;
 }
 
