@@ -250,34 +250,9 @@ int mmr_pin_self(struct mmr_ctx *ctx, unsigned slot)
 	return cpu;
 }
 
-/* xoshiro256** (Blackman & Vigna), seeded through splitmix64. */
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
 uint64_t mmr_random(struct mmr_ctx *ctx)
 {
-	uint64_t *s = ctx->rng, r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return r;
-}
-
-static void seed_rng(struct mmr_ctx *ctx, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++) {
-		uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
-
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		ctx->rng[i] = z ^ (z >> 31);
-	}
+	return mmr_rng_next(ctx->rng);
 }
 
 /* Report a callback's failure that did not go through mmr_skip/invalid/fail. */
@@ -312,7 +287,7 @@ int mmr_child_main(const struct mmr_case *c, int fd, uint64_t *progress)
 	n = ctx.ctr ? mmr_counters_n(ctx.ctr) : 0;
 	ctx.snap_a = calloc(n + 1, sizeof(int64_t));
 	ctx.snap_b = calloc(n + 1, sizeof(int64_t));
-	seed_rng(&ctx, c->seed);
+	mmr_rng_seed(ctx.rng, c->seed);
 	if (!ctx.state || !ctx.snap_a || !ctx.snap_b)
 		return settle(&ctx, -ENOMEM), 1;
 	if (!ctx.ctr)

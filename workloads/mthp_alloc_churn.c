@@ -178,40 +178,9 @@ static int fail(struct churn *c, const char *fmt, ...)
 	return -1;
 }
 
-/* xoshiro256** seeded through splitmix64: the same sequence in the arena and
- * in the driver for the same seed. */
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t next_random(struct churn *c)
-{
-	uint64_t *s = c->rng, r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return r;
-}
-
 static double uniform(struct churn *c)
 {
-	return (double)(next_random(c) >> 11) * 0x1.0p-53;
-}
-
-static void seed(struct churn *c, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++) {
-		uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
-
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		c->rng[i] = z ^ (z >> 31);
-	}
+	return (double)(mmr_rng_next(c->rng) >> 11) * 0x1.0p-53;
 }
 
 /* Memory the churn itself needs lives outside the heap under test and out of
@@ -242,7 +211,7 @@ struct churn *churn_new(const struct churn_shape *s, const struct churn_heap *h,
 	c->page = (uint64_t)sysconf(_SC_PAGESIZE);
 	for (unsigned i = 0; i < s->nsizes; i++)
 		c->cum[i] = (w += s->weight[i]);
-	seed(c, s->seed);
+	mmr_rng_seed(c->rng, s->seed);
 	c->cap = table_cap(s);
 	c->table_len = c->cap * ENTRY_BYTES;
 	c->table = private_map(c->table_len, true);
@@ -432,7 +401,7 @@ static void free_one(struct churn *c)
 		c->n--;
 		return;
 	}
-	at = (size_t)(next_random(c) % c->n);
+	at = (size_t)(mmr_rng_next(c->rng) % c->n);
 	free_at(c, at);
 	c->n--;
 	c->ptr[at] = c->ptr[c->n];

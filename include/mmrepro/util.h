@@ -56,6 +56,11 @@ const char *mmr_fs_name(unsigned long magic, char *buf, size_t len);
 
 char *mmr_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t mmr_levenshtein(const char *a, const char *b);
+/* xoshiro256** (Blackman & Vigna): a seeded sequence, the same for the same
+ * seed wherever it is drawn (the arena and the real-allocator driver). */
+void mmr_rng_seed(uint64_t state[4], uint64_t seed);
+uint64_t mmr_rng_next(uint64_t state[4]);
+
 /* The candidate closest to word, or NULL when none is close enough. */
 const char *mmr_did_you_mean(const char *word, const char *const *candidates, size_t n);
 
