@@ -136,11 +136,15 @@ int mmr_region_create(struct mmr_ctx *ctx, uint64_t size, const struct mmr_backi
 				b->kind == MMR_B_4K ? "MADV_NOHUGEPAGE" : "MADV_HUGEPAGE",
 				strerror(errno));
 	ret = populate(ctx, r->addr, size);
-	if (!ret && b->kind == MMR_B_THP_PTE)
-		ret = split_pmds(ctx, r->addr, size);
-	/* Keep khugepaged from collapsing what was just built while it is timed. */
+	/* Keep khugepaged from collapsing what was just built, before it is
+	 * verified and while it is timed. This must come before the PMD split:
+	 * a PTE table mapping one whole THP is exactly what khugepaged collapses
+	 * back into a PMD, and a scan can land between the split and a later
+	 * madvise. */
 	if (!ret && b->kind != MMR_B_4K && madvise(r->addr, size, MADV_NOHUGEPAGE))
 		ret = mmr_fail(ctx, "madvise(MADV_NOHUGEPAGE): %s", strerror(errno));
+	if (!ret && b->kind == MMR_B_THP_PTE)
+		ret = split_pmds(ctx, r->addr, size);
 	return ret ? ret : mmr_region_verify(ctx, r);
 }
 

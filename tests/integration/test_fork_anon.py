@@ -5,7 +5,8 @@ Checks that the report validates, the layout was proven before timing for
 every repetition, every metric has its samples, mTHP sizes the kernel lacks
 are skipped with a reason, the child's page tables order as the layouts
 imply, pinned pages are registered, a layout that cannot be had makes the
-case invalid (never silently timed), and every knob is back afterwards.
+case invalid (never silently timed), a busy khugepaged does not undo a
+PTE-mapped layout, and every knob is back afterwards.
 """
 import os
 import sys
@@ -86,6 +87,23 @@ with t.machine_lock(), t.tmpdir() as d:
     t.check(copied >= 0.75 * ((8 << 20) // 4096),
             f"fork copied {copied:.0f} pages more with 8M pinned than without: "
             "pinned pages were not copied at fork")
+
+    # khugepaged scanning without a pause: a PTE table that maps one whole THP
+    # is what it collapses back into a PMD, so a thp-pte region must be out of
+    # its reach before its PMDs are split, or the layout checks find thp-pmd.
+    busy = t.write_config({"workload": "fork_anon",
+                           "params": {"size": "64M", "backing": "thp-pte"},
+                           "settings": {"thp.khugepaged.scan_sleep_millisecs": 0,
+                                        "thp.khugepaged.pages_to_scan": 65536},
+                           "repetitions": REPS}, d)
+    out = os.path.join(d, "khugepaged.json")
+    t.run(["run", busy, "-o", out, "-q"], check_rc=0)
+    c = t.validate(out)["cases"][0]
+    lay = c["layout"] or {}
+    t.check(c["status"] == "ok" and lay.get("observed") == "thp-pte"
+            and lay.get("max_mismatch_pages") == 0,
+            f"thp-pte under a busy khugepaged: {c['status']} {c['reason']} {lay}")
+    t.check_knobs_equal(before, "after the busy-khugepaged case")
 
     # a layout the kernel is told not to give is reported invalid, not timed
     bad = t.write_config({"workload": "fork_anon",

@@ -72,6 +72,10 @@ int main(void)
 	CHECK(l.pmd_mapped_bytes == size);
 	CHECK(mmr_layout_mismatch(&l, &pmd) == 0);
 	CHECK(mmr_layout_mismatch(&l, &pte) == l.pages);
+	/* khugepaged would collapse the PTE-mapped THPs below back into PMDs if
+	 * a scan of this mm landed before the observation; it skips NOHUGEPAGE
+	 * VMAs, and the mappings already made stay as they are. */
+	CHECK(madvise(p, size, MADV_NOHUGEPAGE) == 0);
 	/* split the PMDs: the folios stay order 9, now mapped by PTEs */
 	for (size_t off = 0; off < size; off += mmr_pmd_size()) {
 		mprotect(p + off, 4096, PROT_READ);
